@@ -1,0 +1,599 @@
+//go:build cgo
+
+package ffi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
+	pb "github.com/livekit-ffi-go/sdk/proto"
+)
+
+// The tests load the real library. Without it they skip, unless LIVEKIT_REQUIRE_LIB=1
+// (scripts/test.sh sets it), where a missing library fails the run.
+func TestMain(m *testing.M) {
+	if _, err := Load(testOptions); err != nil {
+		if os.Getenv("LIVEKIT_REQUIRE_LIB") == "1" {
+			fmt.Fprintln(os.Stderr, "FAIL: LIVEKIT_REQUIRE_LIB=1 and the native library is not usable:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "SKIP: native library not available:", err)
+		os.Exit(0)
+	}
+	code := m.Run()
+	if c, err := Load(testOptions); err == nil {
+		if n := c.OutstandingHandles(); n != 0 && code == 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: %d owned handles outstanding after the tests\n", n)
+			code = 1
+		}
+		c.Dispose()
+	}
+	if code == 0 {
+		if err := leakcheck.Wait(10 * time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// testOptions keep the library's error logs (failed connects are the point of several tests)
+// out of the test output.
+var testOptions = Options{Logger: slog.New(slog.DiscardHandler)}
+
+func client(t testing.TB) *Client {
+	t.Helper()
+	c, err := Load(testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func connectRequest(url string, retries uint32, timeout time.Duration) *pb.FfiRequest {
+	return &pb.FfiRequest{Message: &pb.FfiRequest_Connect{Connect: &pb.ConnectRequest{
+		Url:   proto.String(url),
+		Token: proto.String("not-a-token"),
+		Options: &pb.RoomOptions{
+			JoinRetries:      proto.Uint32(retries),
+			ConnectTimeoutMs: proto.Uint64(uint64(timeout / time.Millisecond)),
+		},
+	}}}
+}
+
+func TestLoadReportsPinnedVersion(t *testing.T) {
+	c := client(t)
+	if got := c.LibraryVersion(); got != PinnedVersion() {
+		t.Fatalf("library reports %q, pinned %q", got, PinnedVersion())
+	}
+	if c.LibraryPath() == "" {
+		t.Fatal("empty library path")
+	}
+}
+
+func TestSyncRequestReturnsOwnedHandle(t *testing.T) {
+	c := client(t)
+	resp, err := c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_NewSoxResampler{NewSoxResampler: &pb.NewSoxResamplerRequest{
+		InputRate: proto.Float64(48000), OutputRate: proto.Float64(16000), NumChannels: proto.Uint32(1),
+		InputDataType: pb.SoxResamplerDataType_SOXR_DATATYPE_INT16I.Enum(), OutputDataType: pb.SoxResamplerDataType_SOXR_DATATYPE_INT16I.Enum(),
+		QualityRecipe: pb.SoxQualityRecipe_SOXR_QUALITY_MEDIUM.Enum(),
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.GetNewSoxResampler()
+	id := r.GetResampler().GetHandle().GetId()
+	if id == 0 {
+		t.Fatalf("no owned handle in %v", resp)
+	}
+	if !c.DropHandle(id) {
+		t.Fatal("first drop of a fresh handle failed")
+	}
+	if c.DropHandle(id) {
+		t.Fatal("second drop of the same handle succeeded")
+	}
+
+	// The same through Own/Close: idempotent, and counted.
+	before := c.OutstandingHandles()
+	resp, err = c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Own(resp.GetNewAudioResampler().GetResampler().GetHandle().GetId(), "audio resampler")
+	if got := c.OutstandingHandles(); got != before+1 {
+		t.Fatalf("outstanding = %d, want %d", got, before+1)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if got := c.OutstandingHandles(); got != before {
+		t.Fatalf("outstanding after Close = %d, want %d", got, before)
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	c := client(t)
+	if _, err := c.Request(&pb.FfiRequest{}); err == nil {
+		t.Fatal("empty request accepted")
+	}
+	// A bogus handle: the library refuses and says nothing more.
+	_, err := c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_ReadyForRoomEvent{ReadyForRoomEvent: &pb.ReadyForRoomEventRequest{RoomHandle: proto.Uint64(1 << 40)}}})
+	if !errors.Is(err, ErrRequestFailed) || !strings.Contains(err.Error(), "ready_for_room_event") {
+		t.Fatalf("err = %v, want ErrRequestFailed naming the request", err)
+	}
+	// Missing required field: caught before the library sees it.
+	_, err = c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_Connect{Connect: &pb.ConnectRequest{Url: proto.String("ws://x")}}})
+	if err == nil || !strings.Contains(err.Error(), "required") {
+		t.Fatalf("err = %v, want a required-field error", err)
+	}
+	if _, err := c.Start(&pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}}, nil); err == nil {
+		t.Fatal("Start accepted a synchronous request")
+	}
+}
+
+func TestAsyncConnectToClosedPortFails(t *testing.T) {
+	c := client(t)
+	call, err := c.Start(connectRequest("ws://"+closedPort(t), 0, 2*time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := call.Response.GetConnect().GetAsyncId(); got != call.ID() {
+		t.Fatalf("library answered async id %d, we sent %d", got, call.ID())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ev, err := call.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := ev.GetConnect()
+	if cb.GetAsyncId() != call.ID() {
+		t.Fatalf("callback async id %d, want %d", cb.GetAsyncId(), call.ID())
+	}
+	if !strings.Contains(strings.ToLower(cb.GetError()), "refused") {
+		t.Fatalf("callback error %q, want connection refused", cb.GetError())
+	}
+}
+
+// silentListener accepts TCP connections and never answers: a connect hangs until its timeout.
+func silentListener(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return l.Addr().String()
+}
+
+func TestCancelledWaitLeavesNothingBehind(t *testing.T) {
+	c := client(t)
+	late := make(chan *pb.FfiEvent, 1)
+	call, err := c.Start(connectRequest("ws://"+silentListener(t), 0, 1500*time.Millisecond), func(ev *pb.FfiEvent) { late <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	ev, err := call.Wait(ctx)
+	if !errors.Is(err, context.Canceled) || ev != nil {
+		t.Fatalf("Wait = %v, %v; want context.Canceled", ev, err)
+	}
+	if n := c.Pending(); n != 0 {
+		t.Fatalf("%d waiters left after a cancelled wait", n)
+	}
+	select {
+	case ev := <-late:
+		if ev.GetConnect().GetAsyncId() != call.ID() {
+			t.Fatalf("late completion for %d, want %d", ev.GetConnect().GetAsyncId(), call.ID())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the late completion never reached its LateFunc")
+	}
+}
+
+func TestConcurrentAsyncRequestsCompleteOnce(t *testing.T) {
+	c := client(t)
+	addr := "ws://" + closedPort(t)
+	const workers, each = 50, 20
+	var seen sync.Map
+	var completions atomic.Int64
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				call, err := c.Start(connectRequest(addr, 0, 2*time.Second), nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				ev, err := call.Wait(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := ev.GetConnect().GetAsyncId(); got != call.ID() {
+					errs <- fmt.Errorf("completion %d delivered to call %d", got, call.ID())
+					return
+				}
+				if _, dup := seen.LoadOrStore(call.ID(), true); dup {
+					errs <- fmt.Errorf("completion %d delivered twice", call.ID())
+					return
+				}
+				completions.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := completions.Load(); got != workers*each {
+		t.Fatalf("%d completions, want %d", got, workers*each)
+	}
+	if n := c.Pending(); n != 0 {
+		t.Fatalf("%d waiters left", n)
+	}
+}
+
+func TestOwnedHandlesFindsNestedHandles(t *testing.T) {
+	ev := &pb.FfiEvent{Message: &pb.FfiEvent_Connect{Connect: &pb.ConnectCallback{
+		AsyncId: proto.Uint64(1),
+		Message: &pb.ConnectCallback_Result_{Result: &pb.ConnectCallback_Result{
+			Room:             &pb.OwnedRoom{Handle: &pb.FfiOwnedHandle{Id: proto.Uint64(10)}},
+			LocalParticipant: &pb.OwnedParticipant{Handle: &pb.FfiOwnedHandle{Id: proto.Uint64(11)}},
+			Participants: []*pb.ConnectCallback_ParticipantWithTracks{{
+				Participant:  &pb.OwnedParticipant{Handle: &pb.FfiOwnedHandle{Id: proto.Uint64(12)}},
+				Publications: []*pb.OwnedTrackPublication{{Handle: &pb.FfiOwnedHandle{Id: proto.Uint64(13)}}},
+			}},
+		}},
+	}}}
+	ids := OwnedHandles(ev)
+	slices.Sort(ids)
+	got := fmt.Sprint(ids)
+	if got != "[10 11 12 13]" {
+		t.Fatalf("OwnedHandles = %s, want [10 11 12 13]", got)
+	}
+}
+
+func TestRoomEventsReachSubscriberInOrder(t *testing.T) {
+	c := client(t)
+	const handle, n = 1 << 45, 2000
+	var got []uint64
+	done := make(chan struct{})
+	sub, err := c.SubscribeRoom(handle, func(ev *pb.RoomEvent) {
+		got = append(got, uint64(len(ev.GetRoomSidChanged().GetSid())))
+		if len(got) == n {
+			close(done)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if _, err := c.SubscribeRoom(handle, func(*pb.RoomEvent) {}); err == nil {
+		t.Fatal("second subscriber for one room accepted")
+	}
+	// Feed events through the C callback path, from C, as the library does.
+	for i := range n {
+		b, _ := proto.Marshal(&pb.FfiEvent{Message: &pb.FfiEvent_RoomEvent{RoomEvent: &pb.RoomEvent{
+			RoomHandle: proto.Uint64(handle),
+			Message:    &pb.RoomEvent_RoomSidChanged{RoomSidChanged: &pb.RoomSidChanged{Sid: proto.String(strings.Repeat("x", i))}},
+		}}})
+		nativeEmit(b, 1)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("only %d of %d events arrived", len(got), n)
+	}
+	for i, v := range got {
+		if v != uint64(i) {
+			t.Fatalf("event %d arrived at position %d", v, i)
+		}
+	}
+}
+
+func TestVersionMismatchIsRefused(t *testing.T) {
+	c := client(t)
+	saved := versionEnv
+	versionEnv = "LIVEKIT_FFI_VERSION=0.0.1\n"
+	defer func() { versionEnv = saved }()
+	_, err := openLibrary(c.LibraryPath(), false)
+	var verr *VersionError
+	if !errors.As(err, &verr) || !errors.Is(err, ErrLibrary) {
+		t.Fatalf("err = %v, want a VersionError", err)
+	}
+	for _, want := range []string{PinnedVersion(), c.LibraryVersion(), "build-ffi.sh", "LIVEKIT_LIB_PATH"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if _, err := openLibrary(c.LibraryPath(), true); err != nil {
+		t.Fatalf("SkipVersionCheck still refused: %v", err)
+	}
+}
+
+func TestMissingAndWrongLibraryErrors(t *testing.T) {
+	t.Run("missing file", func(t *testing.T) {
+		_, err := openLibrary("/nonexistent/liblivekit_ffi.so", false)
+		var lerr *LoadError
+		if !errors.As(err, &lerr) || !errors.Is(err, ErrLibrary) {
+			t.Fatalf("err = %v, want a LoadError", err)
+		}
+		for _, want := range []string{"/nonexistent/liblivekit_ffi.so", "no such file", "scripts/build-ffi.sh", "LIVEKIT_LIB_PATH"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not mention %q", err, want)
+			}
+		}
+	})
+	t.Run("env path missing", func(t *testing.T) {
+		t.Setenv("LIVEKIT_LIB_PATH", "/nonexistent/env/liblivekit_ffi.so")
+		_, err := openLibrary("", false)
+		if err == nil || !strings.Contains(err.Error(), "/nonexistent/env/liblivekit_ffi.so") {
+			t.Fatalf("err = %v, want it to name LIVEKIT_LIB_PATH's file", err)
+		}
+	})
+	t.Run("not a livekit library", func(t *testing.T) {
+		other := findSystemLibrary(t)
+		_, err := openLibrary(other, false)
+		if err == nil || !strings.Contains(err.Error(), "not a livekit-ffi library") {
+			t.Fatalf("err = %v, want 'not a livekit-ffi library'", err)
+		}
+	})
+	t.Run("not a library at all", func(t *testing.T) {
+		f := t.TempDir() + "/liblivekit_ffi.so"
+		os.WriteFile(f, []byte("garbage"), 0o644)
+		_, err := openLibrary(f, false)
+		var lerr *LoadError
+		if !errors.As(err, &lerr) || lerr.Path != f {
+			t.Fatalf("err = %v, want a LoadError for %s", err, f)
+		}
+	})
+}
+
+// findSystemLibrary returns some shared library that is surely not livekit-ffi.
+func findSystemLibrary(t *testing.T) string {
+	for _, p := range []string{"/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libm.so.6", "/lib/aarch64-linux-gnu/libm.so.6"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("no system library found to load")
+	return ""
+}
+
+// captureHandler records what reaches slog.
+type captureHandler struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	h.recs = append(h.recs, r)
+	h.mu.Unlock()
+	return nil
+}
+func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *captureHandler) WithGroup(string) slog.Handler      { return h }
+func (h *captureHandler) snapshot() []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]slog.Record(nil), h.recs...)
+}
+
+// reload disposes the process client and loads a new one with opts; the default comes back
+// when the test ends.
+func reload(t *testing.T, opts Options) *Client {
+	t.Helper()
+	if err := client(t).Dispose(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Dispose()
+		if _, err := Load(testOptions); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return c
+}
+
+func TestLogsReachSlogFilteredByLevel(t *testing.T) {
+	h := &captureHandler{}
+	c := reload(t, Options{Logger: slog.New(h), LogLevel: slog.LevelWarn})
+	// A refused request makes the library log an error ("handle not found" or similar).
+	c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_ReadyForRoomEvent{ReadyForRoomEvent: &pb.ReadyForRoomEventRequest{RoomHandle: proto.Uint64(1 << 41)}}})
+	// A failed connect logs at every level, debug included.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Do(ctx, connectRequest("ws://"+closedPort(t), 0, time.Second), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The library flushes logs at least once a second.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.snapshot()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	recs := h.snapshot()
+	if len(recs) == 0 {
+		t.Fatal("no library log record reached the handler")
+	}
+	for _, r := range recs {
+		if r.Level < slog.LevelWarn {
+			t.Fatalf("record below the filter reached the handler: %v %q", r.Level, r.Message)
+		}
+	}
+}
+
+func TestPanicFailsPendingWaitersAndIsExposed(t *testing.T) {
+	var hook atomic.Pointer[PanicError]
+	hooked := make(chan struct{})
+	c := reload(t, Options{Logger: slog.New(slog.DiscardHandler), OnPanic: func(p *PanicError) { hook.Store(p); close(hooked) }})
+	call, err := c.Start(connectRequest("ws://"+silentListener(t), 0, 20*time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A Panic event as the library sends it (for example when ReadyForRoomEventRequest does
+	// not come in time), through the real C callback path. The library's own panics in
+	// requests abort the process in this build, so they cannot be provoked here.
+	ev, _ := proto.Marshal(&pb.FfiEvent{Message: &pb.FfiEvent_Panic{Panic: &pb.Panic{Message: proto.String("room task died")}}})
+	nativeEmit(ev, 1)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = call.Wait(ctx)
+	var perr *PanicError
+	if !errors.As(err, &perr) || perr.Message != "room task died" {
+		t.Fatalf("pending call got %v, want a PanicError with the library's message", err)
+	}
+	if !errors.As(c.Err(), &perr) {
+		t.Fatalf("Err() = %v, want the PanicError", c.Err())
+	}
+	if _, err := c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}}); !errors.As(err, &perr) {
+		t.Fatalf("request after panic: %v, want the PanicError", err)
+	}
+	select {
+	case <-hooked:
+		if hook.Load().Message != perr.Message {
+			t.Fatalf("OnPanic got %q, Err has %q", hook.Load().Message, perr.Message)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnPanic was not called")
+	}
+}
+
+func TestDisposeFailsPendingAndReleasesGoroutines(t *testing.T) {
+	c := reload(t, testOptions)
+	// Cleanups run last-registered first: this check runs after the listener below is closed
+	// and before the default client is loaded again.
+	t.Cleanup(func() {
+		if err := leakcheck.Wait(10 * time.Second); err != nil {
+			t.Error(err)
+		}
+	})
+	call, err := c.Start(connectRequest("ws://"+silentListener(t), 0, 20*time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := c.SubscribeRoom(1<<44, func(*pb.RoomEvent) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = sub
+	if err := c.Dispose(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := call.Wait(ctx); !errors.Is(err, ErrDisposed) {
+		t.Fatalf("pending call after Dispose: %v, want ErrDisposed", err)
+	}
+	if _, err := c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}}); !errors.Is(err, ErrDisposed) {
+		t.Fatalf("request after Dispose: %v, want ErrDisposed", err)
+	}
+	if err := c.Dispose(); err != nil {
+		t.Fatalf("second Dispose: %v", err)
+	}
+}
+
+func BenchmarkRequestRoundTrip(b *testing.B) {
+	c := client(b)
+	req := &pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := c.Request(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.DropHandle(resp.GetNewAudioResampler().GetResampler().GetHandle().GetId())
+	}
+}
+
+func BenchmarkEventPump(b *testing.B) {
+	c := client(b)
+	const handle = 1 << 46
+	var got atomic.Int64
+	done := make(chan struct{}, 1)
+	var want atomic.Int64
+	sub, err := c.SubscribeRoom(handle, func(*pb.RoomEvent) {
+		if got.Add(1) == want.Load() {
+			done <- struct{}{}
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sub.Close()
+	ev, _ := proto.Marshal(&pb.FfiEvent{Message: &pb.FfiEvent_RoomEvent{RoomEvent: &pb.RoomEvent{
+		RoomHandle: proto.Uint64(handle),
+		Message: &pb.RoomEvent_TokenRefreshed{TokenRefreshed: &pb.TokenRefreshed{
+			Token: proto.String(strings.Repeat("t", 400))}},
+	}}})
+	want.Store(int64(b.N))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	nativeEmit(ev, b.N)
+	<-done
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
