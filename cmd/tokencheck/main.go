@@ -1,0 +1,64 @@
+// Command tokencheck fetches a LiveKit access token from any token source,
+// shows and validates its claims, and optionally joins the room through the
+// native SDK (LiveKit's Rust FFI library) to watch the token refreshes the
+// server pushes.
+//
+// Usage:
+//
+//	tokencheck --endpoint https://example.com/token --header 'Authorization: Bearer X' --room r --identity me
+//	tokencheck --token eyJ... --url wss://my.livekit.cloud --join
+//	tokencheck --sandbox-id my-sandbox-1a2b                        # or $LIVEKIT_SANDBOX_ID
+//	tokencheck --api-key K --api-secret S --url ws://localhost:7880 --room r --attribute k=v
+//	tokencheck --dev --join --watch 15s --expect-refresh           # local server, no account
+//
+// Exactly one source is used: --token/--url (literal), --endpoint (HTTP token
+// endpoint, with repeatable --header and --method), --sandbox-id (LiveKit
+// Cloud's development token server, --sandbox-base-url to override), the
+// local minter (--api-key/--api-secret/--url, defaulting to $LIVEKIT_API_KEY,
+// $LIVEKIT_API_SECRET, $LIVEKIT_URL) or --dev, which starts a local
+// livekit-server and an in-process token endpoint. Environment defaults only
+// complete a source; they never conflict with an explicit one.
+//
+// Request options (--room, --identity, --name, --metadata, repeatable
+// --attribute k=v, --agent-name, --agent-metadata, --agent-deployment) go to
+// configurable sources.
+//
+// --join connects with the fetched token; --watch D stays joined for D and
+// reports each token refresh; --expect-refresh fails (exit 4) when none
+// arrives. Ctrl-C while watching disconnects cleanly. --timeout bounds the
+// fetch and the connect.
+//
+// Output is a readable summary (with a progress spinner on stderr when it is
+// a terminal), or with --json one JSON object per line on stdout, each with an
+// "event" field: dev, token, connected, token_refreshed,
+// participant_connected, participant_disconnected, reconnecting, reconnected,
+// room_sid, disconnected, error. The token is printed only with --show-token;
+// otherwise only its redacted form appears, in output and in errors alike.
+//
+// Exit codes: 0 ok; 1 fetching or validating the token failed; 2 usage
+// error; 3 joining failed (or the server ended the session early); 4
+// --expect-refresh and no refresh arrived.
+//
+// --join needs the native library (scripts/build-ffi.sh, or
+// $LIVEKIT_LIB_PATH); --dev also needs livekit-server
+// (scripts/install-livekit-server.sh, or $LIVEKIT_SERVER_BIN). `make demo`
+// builds both and runs the --dev check inside a private network namespace.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, restore the default handling so that a second
+	// Ctrl-C ends a stuck clean-up at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
