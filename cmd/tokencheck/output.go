@@ -27,7 +27,7 @@ type devEvent struct {
 // tokenEvent is what the fetched token says. Times are RFC 3339 (UTC), null
 // when the token lacks the claim.
 type tokenEvent struct {
-	Event      string            `json:"event"` // "token"
+	Event      string            `json:"event"`  // "token"
 	Source     string            `json:"source"` // literal, endpoint, sandbox, minter or dev
 	From       string            `json:"from"`   // the endpoint URL (without query) or the minter's key
 	ServerURL  string            `json:"server_url"`
