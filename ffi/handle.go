@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -119,4 +120,17 @@ func (c *Client) CopyBuffer(b *pb.OwnedBuffer) []byte {
 		nativeDropHandle(id)
 	}
 	return data
+}
+
+// Pin keeps data at a fixed address while fn hands that address to the library, for requests
+// that carry a pointer the library reads during the call (PublishDataRequest.data_ptr).
+func Pin(data []byte, fn func(addr uint64)) {
+	if len(data) == 0 {
+		fn(0)
+		return
+	}
+	var p runtime.Pinner
+	p.Pin(&data[0])
+	defer p.Unpin()
+	fn(uint64(uintptr(unsafe.Pointer(&data[0]))))
 }

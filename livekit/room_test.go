@@ -1,0 +1,559 @@
+package livekit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/devenv"
+	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
+	"github.com/livekit-ffi-go/sdk/internal/lkserver"
+	"github.com/livekit-ffi-go/sdk/livekit"
+	"github.com/livekit-ffi-go/sdk/tokensource"
+)
+
+// env is one livekit-server (and token endpoint) shared by the tests; tests that hurt the
+// server start their own.
+var env *devenv.Env
+
+// The tests need the native library and a livekit-server binary. Without them they skip,
+// unless LIVEKIT_REQUIRE_SERVER=1 (scripts/test.sh sets it), where that is a failure. Run them
+// inside a private network namespace (scripts/netns.sh): WebRTC uses every interface it finds.
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	required := os.Getenv("LIVEKIT_REQUIRE_SERVER") == "1"
+	unavailable := func(err error) int {
+		if required {
+			fmt.Fprintln(os.Stderr, "FAIL: LIVEKIT_REQUIRE_SERVER=1 but", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "SKIP: room tests need the native library and livekit-server:", err)
+		return 0
+	}
+	if _, err := ffi.Load(ffi.Options{Logger: quietLogger()}); err != nil {
+		return unavailable(err)
+	}
+	if _, err := lkserver.Find(); err != nil {
+		return unavailable(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var err error
+	env, err = devenv.Start(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: start livekit-server:", err)
+		return 1
+	}
+	code := m.Run()
+	env.Close()
+
+	c, _ := ffi.Default()
+	if n := c.OutstandingHandles(); n != 0 && code == 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d owned handles outstanding after the tests\n", n)
+		code = 1
+	}
+	c.Dispose()
+	if err := leakcheck.Wait(15 * time.Second); err != nil && code == 0 {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		code = 1
+	}
+	return code
+}
+
+// quietLogger keeps the library's error logs (several tests fail connects on purpose) out of
+// the output unless LIVEKIT_TEST_LOG=1.
+func quietLogger() *slog.Logger {
+	if os.Getenv("LIVEKIT_TEST_LOG") == "1" {
+		return slog.Default()
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func ctxFor(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func roomName(t testing.TB) string {
+	return fmt.Sprintf("room-%d-%d", time.Now().UnixNano()%1e9, os.Getpid())
+}
+
+// events records a room's events for assertions.
+type events struct {
+	mu     sync.Mutex
+	all    []livekit.Event
+	notify chan struct{}
+}
+
+func newEvents() *events { return &events{notify: make(chan struct{}, 1)} }
+
+func (e *events) handle(ev livekit.Event) {
+	e.mu.Lock()
+	e.all = append(e.all, ev)
+	e.mu.Unlock()
+	select {
+	case e.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (e *events) snapshot() []livekit.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]livekit.Event(nil), e.all...)
+}
+
+// waitFor returns the first event so far or to come, within d, of type T for which match (if
+// not nil) is true. Events stay recorded, so waits for different events can come in any order.
+func waitFor[T livekit.Event](t testing.TB, e *events, d time.Duration, match func(T) bool) T {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		for _, ev := range e.snapshot() {
+			if v, ok := ev.(T); ok && (match == nil || match(v)) {
+				return v
+			}
+		}
+		select {
+		case <-e.notify:
+		case <-deadline:
+			var zero T
+			t.Fatalf("no %T within %v; saw %s", zero, d, describe(e.snapshot()))
+			return zero
+		}
+	}
+}
+
+// describe lists event types (never tokens) for failure messages.
+func describe(evs []livekit.Event) string {
+	var b bytes.Buffer
+	for _, ev := range evs {
+		if tr, ok := ev.(livekit.TokenRefreshed); ok {
+			fmt.Fprintf(&b, "TokenRefreshed(%s) ", tokensource.Redact(tr.Token))
+			continue
+		}
+		fmt.Fprintf(&b, "%T%+v ", ev, ev)
+	}
+	return b.String()
+}
+
+func mint(t testing.TB, room, identity string) string {
+	t.Helper()
+	tok, err := env.Minter.Mint(tokensource.Options{RoomName: room, ParticipantIdentity: identity, ParticipantName: identity + " name"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func outstanding(t testing.TB) int64 {
+	c, err := ffi.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.OutstandingHandles()
+}
+
+func TestConnectWithLiteralToken(t *testing.T) {
+	before := outstanding(t)
+	name := roomName(t)
+	r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Name() != name {
+		t.Errorf("Name = %q, want %q", r.Name(), name)
+	}
+	lp := r.LocalParticipant()
+	if lp.Identity != "alice" || lp.Name != "alice name" {
+		t.Errorf("local participant = %+v", lp)
+	}
+	if r.ConnectionState() != livekit.StateConnected {
+		t.Errorf("state = %v", r.ConnectionState())
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	select {
+	case <-r.Done():
+	default:
+		t.Fatal("Done not closed after Close")
+	}
+	if got := outstanding(t); got != before {
+		t.Fatalf("outstanding handles %d after Close, %d before", got, before)
+	}
+}
+
+func TestConnectWithEndpointSource(t *testing.T) {
+	src, err := tokensource.NewEndpoint(env.EndpointURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := roomName(t)
+	r, err := livekit.ConnectConfigurable(ctxFor(t, 30*time.Second), src, tokensource.Options{RoomName: name, ParticipantIdentity: "endpoint-user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Name() != name || r.LocalParticipant().Identity != "endpoint-user" {
+		t.Fatalf("joined %q as %q", r.Name(), r.LocalParticipant().Identity)
+	}
+}
+
+func TestConnectWithFixedSource(t *testing.T) {
+	name := roomName(t)
+	src := tokensource.Literal(tokensource.Response{ServerURL: env.Server.URL(), ParticipantToken: mint(t, name, "fixed")})
+	r, err := livekit.ConnectSource(ctxFor(t, 30*time.Second), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.LocalParticipant().Identity != "fixed" {
+		t.Fatalf("identity %q", r.LocalParticipant().Identity)
+	}
+}
+
+// countingSource counts fetches that reach the endpoint.
+func countingSource(t testing.TB) (tokensource.Configurable, *atomic.Int64) {
+	ep, err := tokensource.NewEndpoint(env.EndpointURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	return tokensource.Custom(func(ctx context.Context, o tokensource.Options) (tokensource.Response, error) {
+		n.Add(1)
+		return ep.Fetch(ctx, o)
+	}), &n
+}
+
+func TestCachingSourceSecondConnectIsHitAndRefreshUpdatesIt(t *testing.T) {
+	upstream, calls := countingSource(t)
+	cache := tokensource.NewCache(upstream)
+	opts := tokensource.Options{RoomName: roomName(t), ParticipantIdentity: "cached"}
+
+	ev := newEvents()
+	r, err := livekit.ConnectConfigurable(ctxFor(t, 30*time.Second), cache, opts, livekit.WithEventHandler(ev.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	original := r.Token()
+	origClaims, err := tokensource.Parse(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The server refreshes the token right after the session starts.
+	ref := waitFor[livekit.TokenRefreshed](t, ev, 10*time.Second, nil)
+	c := ref.Claims
+	if c == nil {
+		t.Fatal("refreshed token did not decode")
+	}
+	if c.Identity != "cached" || ref.Identity != "cached" {
+		t.Errorf("identity %q / %q, want cached", c.Identity, ref.Identity)
+	}
+	if c.Video == nil || c.Video.Room != opts.RoomName {
+		t.Errorf("video grant %+v, want room %q", c.Video, opts.RoomName)
+	}
+	if c.Issuer != env.Server.APIKey {
+		t.Errorf("iss %q, want the API key %q", c.Issuer, env.Server.APIKey)
+	}
+	if c.ExpiresAt.Before(origClaims.ExpiresAt) || !ref.ExpiresAt.Equal(c.ExpiresAt) {
+		t.Errorf("refreshed exp %v is earlier than the original %v", c.ExpiresAt, origClaims.ExpiresAt)
+	}
+	if r.Token() != ref.Token {
+		t.Error("Room.Token() is not the refreshed token")
+	}
+	cached, ok := cache.Cached(opts)
+	if !ok || cached.ParticipantToken != ref.Token || cached.ServerURL != env.Server.URL() {
+		t.Errorf("cache holds %v (ok=%v), want the refreshed token with the same URL", tokensource.Redact(cached.ParticipantToken), ok)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second connect with the same options is served from the cache.
+	r2, err := livekit.ConnectConfigurable(ctxFor(t, 30*time.Second), cache, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("endpoint fetched %d times, want 1 (second connect should hit the cache)", n)
+	}
+	if r2.Token() != ref.Token {
+		t.Error("second connect did not use the server-refreshed token")
+	}
+}
+
+func TestMetadataChangeBringsRefreshWithNewMetadata(t *testing.T) {
+	name := roomName(t)
+	ev := newEvents()
+	r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "meta"), livekit.WithEventHandler(ev.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	waitFor[livekit.TokenRefreshed](t, ev, 10*time.Second, nil)
+
+	admin, err := env.AdminToken(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("metadata-%d", time.Now().UnixNano())
+	if err := env.Server.UpdateParticipantMetadata(ctxFor(t, 10*time.Second), name, "meta", want, admin); err != nil {
+		t.Fatal(err)
+	}
+	ref := waitFor(t, ev, 10*time.Second, func(e livekit.TokenRefreshed) bool { return e.Claims != nil && e.Claims.Metadata == want })
+	if ref.Identity != "meta" {
+		t.Fatalf("identity %q", ref.Identity)
+	}
+	waitFor(t, ev, 10*time.Second, func(e livekit.ParticipantMetadataChanged) bool { return e.Identity == "meta" && e.Metadata == want })
+	if got := r.LocalParticipant().Metadata; got != want {
+		t.Fatalf("local participant metadata %q, want %q", got, want)
+	}
+}
+
+func TestTwoParticipantsExchangeData(t *testing.T) {
+	name := roomName(t)
+	evB := newEvents()
+	b, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "bob"), livekit.WithEventHandler(evB.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := waitFor(t, evB, 10*time.Second, func(e livekit.ParticipantConnected) bool { return e.Participant.Identity == "alice" })
+	if joined.Participant.Name != "alice name" {
+		t.Errorf("alice's name %q", joined.Participant.Name)
+	}
+	if _, ok := b.RemoteParticipant("alice"); !ok {
+		t.Error("bob's room does not list alice")
+	}
+	if got := a.RemoteParticipants(); len(got) != 1 || got[0].Identity != "bob" {
+		t.Errorf("alice sees %+v, want bob", got)
+	}
+
+	payload := make([]byte, 3000)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	if err := a.PublishData(ctxFor(t, 10*time.Second), payload, livekit.WithTopic("greetings")); err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor[livekit.DataReceived](t, evB, 10*time.Second, nil)
+	if !bytes.Equal(got.Data, payload) || got.Topic != "greetings" || got.From != "alice" || !got.Reliable {
+		t.Fatalf("bob got %d bytes topic %q from %q reliable=%v", len(got.Data), got.Topic, got.From, got.Reliable)
+	}
+
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, evB, 10*time.Second, func(e livekit.ParticipantDisconnected) bool { return e.Identity == "alice" })
+	if _, ok := b.RemoteParticipant("alice"); ok {
+		t.Error("alice still listed after leaving")
+	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
+	name := roomName(t)
+	wrongSecret, err := tokensource.NewMinter(env.Server.APIKey, "not-the-secret-not-the-secret-not-the-secret", env.Server.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	badSig, err := wrongSecret.Mint(tokensource.Options{RoomName: name, ParticipantIdentity: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	past, err := tokensource.NewMinter(env.Server.APIKey, env.Server.APISecret, env.Server.URL(),
+		tokensource.WithTTL(time.Minute), tokensource.WithMinterClock(func() time.Time { return time.Now().Add(-time.Hour) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := past.Mint(tokensource.Options{RoomName: name, ParticipantIdentity: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, url, token string
+		needsNetns       bool
+	}{
+		{"wrong secret", env.Server.URL(), badSig, false},
+		{"expired token", env.Server.URL(), expired, false},
+		{"closed port", "ws://" + closedPort(t), mint(t, name, "x"), false},
+		// Name resolution may ask a resolver off the machine: only inside the namespace.
+		{"unknown host", "ws://livekit-test-host.invalid:7880", mint(t, name, "x"), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.needsNetns && os.Getenv("LIVEKIT_NETNS_NAME") == "" {
+				t.Skip("only inside the test network namespace")
+			}
+			before := outstanding(t)
+			_, err := livekit.Connect(ctxFor(t, 60*time.Second), tc.url, tc.token,
+				livekit.WithConnectTimeout(3*time.Second), livekit.WithJoinRetries(0))
+			var cerr *livekit.ConnectError
+			if !errors.As(err, &cerr) || cerr.Message == "" {
+				t.Fatalf("err = %v, want a ConnectError with the library's reason", err)
+			}
+			if got := outstanding(t); got != before {
+				t.Fatalf("outstanding handles %d, %d before", got, before)
+			}
+		})
+	}
+	t.Run("empty credentials", func(t *testing.T) {
+		if _, err := livekit.Connect(ctxFor(t, time.Second), "", "x"); !errors.Is(err, livekit.ErrInvalidCredentials) {
+			t.Fatalf("err = %v", err)
+		}
+		src := tokensource.Literal(tokensource.Response{ServerURL: env.Server.URL()})
+		if _, err := livekit.ConnectSource(ctxFor(t, time.Second), src); err == nil {
+			t.Fatal("empty token accepted")
+		}
+	})
+}
+
+func TestConnectHonorsContext(t *testing.T) {
+	// A listener that accepts and never answers: the connect hangs until its context ends.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	before := outstanding(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = livekit.Connect(ctx, "ws://"+l.Addr().String(), mint(t, roomName(t), "x"), livekit.WithConnectTimeout(2*time.Second), livekit.WithJoinRetries(0))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if got := outstanding(t); got != before {
+		t.Fatalf("outstanding handles %d, %d before", got, before)
+	}
+}
+
+func TestServerKilledMidSession(t *testing.T) {
+	own, err := devenv.Start(ctxFor(t, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	tok, err := own.Minter.Mint(tokensource.Options{RoomName: roomName(t), ParticipantIdentity: "victim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := outstanding(t)
+	ev := newEvents()
+	r, err := livekit.Connect(ctxFor(t, 30*time.Second), own.Server.URL(), tok, livekit.WithEventHandler(ev.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own.Server.Kill()
+
+	// The library first tries to resume, then gives up.
+	trouble := waitFor(t, ev, 90*time.Second, func(e livekit.Event) bool {
+		switch e := e.(type) {
+		case livekit.Reconnecting, livekit.Disconnected:
+			return true
+		case livekit.ConnectionStateChanged:
+			return e.State != livekit.StateConnected
+		}
+		return false
+	})
+	t.Logf("after the server died: %T%+v", trouble, trouble)
+	closed := make(chan error, 1)
+	go func() { closed <- r.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close hung after the server died")
+	}
+	if got := outstanding(t); got != before {
+		t.Fatalf("outstanding handles %d, %d before", got, before)
+	}
+}
+
+func TestRepeatedConnectsLeaveNoHandles(t *testing.T) {
+	before := outstanding(t)
+	name := roomName(t)
+	for i := range 20 {
+		r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, fmt.Sprintf("cycle-%d", i)))
+		if err != nil {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+	}
+	if got := outstanding(t); got != before {
+		t.Fatalf("outstanding handles %d after 20 cycles, %d before", got, before)
+	}
+}
+
+func TestSlowHandlerDoesNotBlockOtherRooms(t *testing.T) {
+	name := roomName(t)
+	release := make(chan struct{})
+	slow, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "slow"),
+		livekit.WithEventHandler(func(livekit.Event) { <-release }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	defer close(release)
+
+	// The slow room's handler is stuck on its first event; another room still gets its own,
+	// and the slow room's state still moves.
+	ev := newEvents()
+	fast, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "fast"), livekit.WithEventHandler(ev.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	waitFor[livekit.TokenRefreshed](t, ev, 10*time.Second, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := slow.RemoteParticipant("fast"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow room's state did not see the new participant")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
