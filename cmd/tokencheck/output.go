@@ -22,6 +22,7 @@ type devEvent struct {
 	Endpoint  string `json:"endpoint"`
 	PID       int    `json:"pid,omitempty"`
 	Log       string `json:"log,omitempty"`
+	ElapsedMS int64  `json:"elapsed_ms"` // since tokencheck started: server and endpoint ready
 }
 
 // tokenEvent is what the fetched token says. Times are RFC 3339 (UTC), null
@@ -145,7 +146,8 @@ func (p *printer) dev(ev devEvent) {
 		p.emitJSON(ev)
 		return
 	}
-	p.human(p.stderr, "dev: livekit-server running at %s (pid %d)\n", ev.ServerURL, ev.PID)
+	p.human(p.stderr, "dev: livekit-server running at %s (pid %d, ready after %s)\n",
+		ev.ServerURL, ev.PID, fmtDur(time.Duration(ev.ElapsedMS)*time.Millisecond))
 	if ev.Log != "" {
 		p.human(p.stderr, "dev: server log %s (removed on exit)\n", ev.Log)
 	}

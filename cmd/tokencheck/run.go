@@ -68,7 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				out.info("dev: stopping the server: %v", err)
 			}
 		}()
-		out.dev(devEvent{ServerURL: env.Server.URL(), Endpoint: env.EndpointURL, PID: env.Server.PID(), Log: env.Server.LogPath})
+		out.dev(devEvent{ServerURL: env.Server.URL(), Endpoint: env.EndpointURL, PID: env.Server.PID(), Log: env.Server.LogPath,
+			ElapsedMS: time.Since(start).Milliseconds()})
 		if cfg.req.RoomName == "" {
 			cfg.req.RoomName = "tokencheck-" + randHex(4)
 		}

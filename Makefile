@@ -1,0 +1,47 @@
+# Developer entry points. The scripts do the work; see each one's header.
+#
+#   make demo    fetch the native library, build livekit-server (~5 min the first
+#                time), then join a local room with tokencheck inside a private
+#                network namespace and watch the server refresh the token
+#   make test    the whole suite (scripts/test.sh: namespace, server and library required)
+#   make build   compile every package and bin/tokencheck
+#   make lint    gofmt and go vet
+#   make clean   remove bin/
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO ?= go
+BIN := bin
+# Override to try other flags, e.g. make demo DEMO_FLAGS='--dev --join --watch 1m --json'
+DEMO_FLAGS ?= --dev --join --watch 15s --expect-refresh
+
+.PHONY: all build test lint demo clean
+
+all: build
+
+build:
+	$(GO) build ./...
+	$(GO) build -o $(BIN)/tokencheck ./cmd/tokencheck
+
+test:
+	scripts/test.sh
+
+lint:
+	@files="$$(gofmt -l .)"; \
+	if [[ -n "$$files" ]]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$files"; exit 1; fi
+	$(GO) vet ./...
+
+# Each script prints the path it produced as the last line of stdout.
+demo:
+	@lib="$$(scripts/build-ffi.sh | tail -n 1)"; \
+	srv="$$(scripts/install-livekit-server.sh | tail -n 1)"; \
+	$(GO) build -o $(BIN)/tokencheck ./cmd/tokencheck; \
+	echo "demo: native library $$lib" >&2; \
+	echo "demo: livekit-server $$srv" >&2; \
+	echo "demo: $(BIN)/tokencheck $(DEMO_FLAGS)" >&2; \
+	export LIVEKIT_LIB_PATH="$$lib" LIVEKIT_SERVER_BIN="$$srv"; \
+	scripts/netns.sh $(BIN)/tokencheck $(DEMO_FLAGS)
+
+clean:
+	rm -rf $(BIN)
