@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Install livekit-server (pinned version) for the integration tests.
+#
+# Usage: scripts/install-livekit-server.sh
+#
+# Prints the path of the livekit-server binary as the LAST line of stdout;
+# progress and errors go to stderr. Idempotent: when the binary is already
+# installed (and reports the pinned version) it returns at once.
+#
+# Environment:
+#   LIVEKIT_SERVER_BIN  path of an existing livekit-server binary to use
+#                       instead of the cache (it must exist and be executable).
+#   XDG_CACHE_HOME      cache root (default $HOME/.cache). The binary goes to
+#                       $XDG_CACHE_HOME/livekit-ffi-go/livekit-server/<version>/livekit-server
+#
+# Building needs Go and the Go module proxy (about 5 minutes on 2 cores the
+# first time). Later versions than v1.13.5 carry replace directives pointing
+# at forks the module proxy does not serve, so `go install` of them fails.
+set -euo pipefail
+
+LIVEKIT_SERVER_VERSION="v1.13.5"
+LIVEKIT_SERVER_PKG="github.com/livekit/livekit-server/cmd/server"
+
+log() { echo "install-livekit-server: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# version_ok BIN: true when BIN runs and reports the pinned version.
+version_ok() {
+	local out
+	out="$("$1" --version 2>&1)" || return 1
+	[[ "$out" == *"${LIVEKIT_SERVER_VERSION#v}"* ]]
+}
+
+if [[ -n "${LIVEKIT_SERVER_BIN:-}" ]]; then
+	[[ -x "$LIVEKIT_SERVER_BIN" ]] || die "LIVEKIT_SERVER_BIN=$LIVEKIT_SERVER_BIN is not an executable file"
+	if ! version_ok "$LIVEKIT_SERVER_BIN"; then
+		log "warning: $LIVEKIT_SERVER_BIN does not report version ${LIVEKIT_SERVER_VERSION#v} (using it anyway, as asked)"
+	fi
+	echo "$LIVEKIT_SERVER_BIN"
+	exit 0
+fi
+
+cache_root="${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}"
+dest_dir="$cache_root/livekit-ffi-go/livekit-server/$LIVEKIT_SERVER_VERSION"
+dest="$dest_dir/livekit-server"
+
+if [[ -x "$dest" ]] && version_ok "$dest"; then
+	log "already installed: $dest"
+	echo "$dest"
+	exit 0
+fi
+
+command -v go >/dev/null 2>&1 || die "go is not on PATH; it is needed to build livekit-server $LIVEKIT_SERVER_VERSION"
+
+mkdir -p "$dest_dir"
+tmp="$(mktemp -d "$dest_dir/.build.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+log "building livekit-server $LIVEKIT_SERVER_VERSION with go install (first time takes ~5 min on 2 cores)..."
+start=$(date +%s)
+# Build outside the repository so its go.mod (and any GOFLAGS like -mod=mod) does not interfere.
+if ! (cd "$tmp" && GOBIN="$tmp/bin" GOFLAGS= GO111MODULE=on \
+	go install "$LIVEKIT_SERVER_PKG@$LIVEKIT_SERVER_VERSION" >&2); then
+	die "go install $LIVEKIT_SERVER_PKG@$LIVEKIT_SERVER_VERSION failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+fi
+[[ -x "$tmp/bin/server" ]] || die "go install finished but $tmp/bin/server is missing"
+version_ok "$tmp/bin/server" || die "built binary does not report version ${LIVEKIT_SERVER_VERSION#v}: $("$tmp/bin/server" --version 2>&1 | head -1)"
+# Atomic rename in the same directory: concurrent runs never see a half-written file.
+mv -f "$tmp/bin/server" "$dest"
+log "built in $(( $(date +%s) - start ))s: $dest"
+echo "$dest"
