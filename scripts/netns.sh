@@ -17,6 +17,10 @@
 #                  require: fail when a namespace cannot be created.
 #                  off: always run directly on the host.
 #
+# Inside the namespace the command sees LIVEKIT_NETNS_NAME=<namespace name>
+# (tests use it to enable checks that are only safe there); in the fallback
+# it is unset.
+#
 # One line on stderr says which mode was used:
 #   netns: running inside private network namespace lktest-123
 #   netns: fallback to host loopback (reason)
@@ -44,6 +48,7 @@ fallback() {
 		exit 1
 	fi
 	echo "netns: fallback to host loopback ($reason)" >&2
+	unset LIVEKIT_NETNS_NAME
 	exec "$@"
 }
 
@@ -105,7 +110,7 @@ echo "netns: running inside private network namespace $ns" >&2
 # Not exec: the namespace must be deleted afterwards. The command runs in the
 # background so that a signal to this script is handled at once: it is
 # forwarded to the command as SIGTERM, then the EXIT trap cleans up.
-ip netns exec "$ns" "$@" &
+LIVEKIT_NETNS_NAME="$ns" ip netns exec "$ns" "$@" &
 child=$!
 signalled=0
 forward() {
