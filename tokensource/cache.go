@@ -3,7 +3,9 @@ package tokensource
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,32 +44,57 @@ const (
 //     beyond that the least recently used entry is dropped.
 type Cache struct {
 	inner        Configurable
-	leeway       time.Duration
+	leeway       int64 // nanoseconds
 	now          func() time.Time
 	fetchTimeout time.Duration
 	maxEntries   int
-	seed         maphash.Seed
 
-	mu      sync.RWMutex
-	entries map[uint64]*entry // by hash of Options; collisions chain through next
-	count   int
-	clock   atomic.Uint64 // LRU clock
+	// index is replaced, never modified, so the hit path reads it without a
+	// lock. Writers hold mu.
+	index atomic.Pointer[cacheIndex]
+	// mru is the entry last found through the index: checking it first
+	// skips hashing the options in the common one-room case.
+	mru   atomic.Pointer[entry]
+	mu    sync.Mutex
+	count int
+}
+
+// cacheIndex maps the string fields of Options to the entries that share
+// them; attributes tell those apart.
+type cacheIndex map[stringKey][]*entry
+
+type stringKey struct {
+	room, name, identity, metadata, agentName, agentMetadata, agentDeployment string
+}
+
+func keyOf(o *Options) stringKey {
+	return stringKey{o.RoomName, o.ParticipantName, o.ParticipantIdentity, o.ParticipantMetadata,
+		o.AgentName, o.AgentMetadata, o.AgentDeployment}
 }
 
 type entry struct {
-	key  uint64
-	opts Options // private copy
-	next *entry
+	key   stringKey
+	attrs []attr  // sorted copy of the attributes
+	opts  Options // private copy handed to the inner source
+
+	state    atomic.Pointer[cached] // nil until a fetch succeeds
+	lastUsed atomic.Int64           // unix nanoseconds, for LRU eviction
+
+	gone atomic.Bool // set once removed from the index, for the mru check
 
 	// Guarded by Cache.mu.
-	has      bool
-	resp     Response
-	cachable bool  // token parsed and has exp
-	nbf, exp int64 // unix nanoseconds, parsed once when stored; nbf 0 when absent
 	inflight *call
 	removed  bool
+}
 
-	lastUsed atomic.Uint64
+type attr struct{ k, v string }
+
+// cached is an immutable stored response with its token's validity window,
+// parsed once when stored.
+type cached struct {
+	resp     Response
+	cachable bool  // token parsed and has exp
+	nbf, exp int64 // unix nanoseconds; nbf 0 when absent
 }
 
 type call struct {
@@ -81,7 +108,7 @@ type CacheOption func(*Cache)
 
 // WithLeeway sets how long before its exp a cached token stops being served
 // (default DefaultLeeway).
-func WithLeeway(d time.Duration) CacheOption { return func(c *Cache) { c.leeway = d } }
+func WithLeeway(d time.Duration) CacheOption { return func(c *Cache) { c.leeway = int64(d) } }
 
 // WithClock sets the clock used for validity checks (for tests).
 func WithClock(now func() time.Time) CacheOption { return func(c *Cache) { c.now = now } }
@@ -98,89 +125,85 @@ func WithMaxEntries(n int) CacheOption { return func(c *Cache) { c.maxEntries = 
 func NewCache(inner Configurable, opts ...CacheOption) *Cache {
 	c := &Cache{
 		inner:        inner,
-		leeway:       DefaultLeeway,
+		leeway:       int64(DefaultLeeway),
 		now:          time.Now,
 		fetchTimeout: DefaultCacheFetchTimeout,
 		maxEntries:   DefaultMaxEntries,
-		seed:         maphash.MakeSeed(),
-		entries:      make(map[uint64]*entry),
 	}
+	c.index.Store(&cacheIndex{})
 	for _, o := range opts {
 		o(c)
 	}
 	return c
 }
 
-// hash mixes every field of o. Attributes are combined with addition so
-// that map iteration order does not matter. It does not allocate.
-func (c *Cache) hash(o *Options) uint64 {
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	for _, s := range [...]string{o.RoomName, o.ParticipantName, o.ParticipantIdentity,
-		o.ParticipantMetadata, o.AgentName, o.AgentMetadata, o.AgentDeployment} {
-		h.WriteString(s)
-		h.WriteByte(0)
+// matches reports whether e is for attributes m, without iterating m (map
+// iteration costs more than the lookups).
+func (e *entry) matches(m map[string]string) bool {
+	if len(m) != len(e.attrs) {
+		return false
 	}
-	sum := h.Sum64()
-	var attrs uint64
-	for k, v := range o.ParticipantAttributes {
-		h.Reset()
-		h.WriteString(k)
-		h.WriteByte(0)
-		h.WriteString(v)
-		attrs += h.Sum64()
+	for _, a := range e.attrs {
+		if v, ok := m[a.k]; !ok || v != a.v {
+			return false
+		}
 	}
-	return sum ^ (attrs * 0x9e3779b97f4a7c15)
+	return true
 }
 
-// lookup finds the entry for o. Caller holds mu (read or write).
-func (c *Cache) lookup(key uint64, o *Options) *entry {
-	for e := c.entries[key]; e != nil; e = e.next {
-		if e.opts.Equal(*o) {
+// find returns the entry for o in the current index, or nil. No lock needed.
+func (c *Cache) find(o *Options) *entry {
+	key := keyOf(o)
+	if e := c.mru.Load(); e != nil && e.key == key && e.matches(o.ParticipantAttributes) && !e.gone.Load() {
+		return e
+	}
+	for _, e := range (*c.index.Load())[key] {
+		if e.matches(o.ParticipantAttributes) {
+			if c.mru.Load() != e {
+				c.mru.Store(e)
+			}
 			return e
 		}
 	}
 	return nil
 }
 
-// fresh reports whether e holds a response Fetch may serve at now. Caller
-// holds mu.
-func (e *entry) fresh(now time.Time, leeway time.Duration) bool {
-	if !e.has || !e.cachable {
-		return false
+// fresh reports whether s may be served at now.
+func (s *cached) fresh(now, leeway int64) bool {
+	return s != nil && s.cachable && now >= s.nbf && now+leeway < s.exp
+}
+
+// touch records a use for LRU eviction, writing only when the stamp is more
+// than a millisecond old so that parallel hits do not fight over the line.
+func (e *entry) touch(now int64) {
+	if now-e.lastUsed.Load() > int64(time.Millisecond) {
+		e.lastUsed.Store(now)
 	}
-	n := now.UnixNano()
-	return n >= e.nbf && n+int64(leeway) < e.exp
 }
 
 // Fetch returns the cached response for opts if it is still valid, and
 // otherwise fetches from the inner source (sharing the fetch with concurrent
 // callers asking for equal options).
 func (c *Cache) Fetch(ctx context.Context, opts Options) (Response, error) {
-	key := c.hash(&opts)
-	now := c.now()
-
-	c.mu.RLock()
-	if e := c.lookup(key, &opts); e != nil && e.fresh(now, c.leeway) {
-		r := e.resp
-		e.lastUsed.Store(c.clock.Add(1))
-		c.mu.RUnlock()
-		return r, nil
+	now := c.now().UnixNano()
+	if e := c.find(&opts); e != nil {
+		if s := e.state.Load(); s.fresh(now, c.leeway) {
+			e.touch(now)
+			return s.resp, nil
+		}
 	}
-	c.mu.RUnlock()
 
 	c.mu.Lock()
-	e := c.lookup(key, &opts)
-	if e != nil && e.fresh(now, c.leeway) { // filled while we switched locks
-		r := e.resp
-		e.lastUsed.Store(c.clock.Add(1))
-		c.mu.Unlock()
-		return r, nil
+	e := c.find(&opts)
+	if e != nil {
+		if s := e.state.Load(); s.fresh(now, c.leeway) { // stored while we took the lock
+			c.mu.Unlock()
+			e.touch(now)
+			return s.resp, nil
+		}
+	} else {
+		e = c.insert(opts, now)
 	}
-	if e == nil {
-		e = c.insert(key, opts)
-	}
-	e.lastUsed.Store(c.clock.Add(1))
 	cl := e.inflight
 	if cl == nil {
 		cl = &call{done: make(chan struct{})}
@@ -208,10 +231,10 @@ func (c *Cache) run(ctx context.Context, e *entry, cl *call) {
 	if err == nil {
 		err = resp.Validate()
 	}
-	var cachable bool
-	var nbf, exp int64
+	var s *cached
 	if err == nil {
-		cachable, nbf, exp = expiry(resp.ParticipantToken)
+		s = &cached{resp: resp}
+		s.cachable, s.nbf, s.exp = expiry(resp.ParticipantToken)
 	} else {
 		resp = Response{}
 	}
@@ -219,9 +242,9 @@ func (c *Cache) run(ctx context.Context, e *entry, cl *call) {
 	c.mu.Lock()
 	e.inflight = nil
 	if !e.removed {
-		if err == nil {
-			e.has, e.resp, e.cachable, e.nbf, e.exp = true, resp, cachable, nbf, exp
-		} else if !e.has {
+		if s != nil {
+			e.state.Store(s)
+		} else if e.state.Load() == nil {
 			c.remove(e) // nothing to keep
 		}
 	}
@@ -255,47 +278,54 @@ func expiry(token string) (ok bool, nbf, exp int64) {
 	return true, nbf, cl.ExpiresAt.UnixNano()
 }
 
-// insert adds an empty entry for opts, evicting the least recently used idle
-// entry when full. Caller holds mu for writing.
-func (c *Cache) insert(key uint64, opts Options) *entry {
+// insert publishes a new entry for opts, first evicting the least recently
+// used idle entry when full. Caller holds mu.
+func (c *Cache) insert(opts Options, now int64) *entry {
 	if c.count >= c.maxEntries {
 		var victim *entry
-		for _, head := range c.entries {
-			for e := head; e != nil; e = e.next {
+		for _, bucket := range *c.index.Load() {
+			for _, e := range bucket {
 				if e.inflight == nil && (victim == nil || e.lastUsed.Load() < victim.lastUsed.Load()) {
 					victim = e
 				}
 			}
 		}
-		if victim != nil { // all busy: exceed the bound until one finishes
+		if victim != nil { // if all are busy, exceed the bound until one finishes
 			c.remove(victim)
 		}
 	}
-	e := &entry{key: key, opts: opts.clone(), next: c.entries[key]}
-	c.entries[key] = e
+	e := &entry{key: keyOf(&opts), opts: opts.clone()}
+	for k, v := range opts.ParticipantAttributes {
+		e.attrs = append(e.attrs, attr{k, v})
+	}
+	slices.SortFunc(e.attrs, func(a, b attr) int { return strings.Compare(a.k, b.k) })
+	e.lastUsed.Store(now)
+
+	next := maps.Clone(*c.index.Load())
+	next[e.key] = append(slices.Clip(next[e.key]), e)
+	c.index.Store(&next)
 	c.count++
 	return e
 }
 
-// remove unlinks e. Caller holds mu for writing.
+// remove unpublishes e. Caller holds mu.
 func (c *Cache) remove(e *entry) {
-	var prev *entry
-	for cur := c.entries[e.key]; cur != nil; prev, cur = cur, cur.next {
-		if cur != e {
-			continue
-		}
-		switch {
-		case prev != nil:
-			prev.next = e.next
-		case e.next != nil:
-			c.entries[e.key] = e.next
-		default:
-			delete(c.entries, e.key)
-		}
-		e.removed = true
-		c.count--
+	cur := *c.index.Load()
+	bucket := cur[e.key]
+	i := slices.Index(bucket, e)
+	if i < 0 {
 		return
 	}
+	next := maps.Clone(cur)
+	if len(bucket) == 1 {
+		delete(next, e.key)
+	} else {
+		next[e.key] = slices.Delete(slices.Clone(bucket), i, i+1)
+	}
+	c.index.Store(&next)
+	e.removed = true
+	e.gone.Store(true)
+	c.count--
 }
 
 // Invalidate drops every cached response. Fetches already running still
@@ -303,25 +333,26 @@ func (c *Cache) remove(e *entry) {
 // source again.
 func (c *Cache) Invalidate() {
 	c.mu.Lock()
-	for _, head := range c.entries {
-		for e := head; e != nil; e = e.next {
+	defer c.mu.Unlock()
+	for _, bucket := range *c.index.Load() {
+		for _, e := range bucket {
 			e.removed = true
+			e.gone.Store(true)
 		}
 	}
-	clear(c.entries)
+	c.index.Store(&cacheIndex{})
+	c.mru.Store(nil)
 	c.count = 0
-	c.mu.Unlock()
 }
 
 // Cached returns the response Fetch would serve for opts without fetching:
 // ok is false when nothing valid is cached for opts.
 func (c *Cache) Cached(opts Options) (Response, bool) {
-	key := c.hash(&opts)
-	now := c.now()
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if e := c.lookup(key, &opts); e != nil && e.fresh(now, c.leeway) {
-		return e.resp, true
+	now := c.now().UnixNano()
+	if e := c.find(&opts); e != nil {
+		if s := e.state.Load(); s.fresh(now, c.leeway) {
+			return s.resp, true
+		}
 	}
 	return Response{}, false
 }
@@ -329,8 +360,8 @@ func (c *Cache) Cached(opts Options) (Response, bool) {
 // Len returns the number of distinct Options with a cached response or a
 // fetch in flight.
 func (c *Cache) Len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.count
 }
 
@@ -345,15 +376,18 @@ func (c *Cache) UpdateToken(opts Options, token string) bool {
 	if !ok {
 		return false
 	}
-	key := c.hash(&opts)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.lookup(key, &opts)
-	if e == nil || !e.has || (e.cachable && exp <= e.exp) {
+	e := c.find(&opts)
+	if e == nil {
 		return false
 	}
-	e.resp.ParticipantToken = token
-	e.cachable, e.nbf, e.exp = true, nbf, exp
-	e.lastUsed.Store(c.clock.Add(1))
+	old := e.state.Load()
+	if old == nil || (old.cachable && exp <= old.exp) {
+		return false
+	}
+	resp := old.resp
+	resp.ParticipantToken = token
+	e.state.Store(&cached{resp: resp, cachable: true, nbf: nbf, exp: exp})
 	return true
 }

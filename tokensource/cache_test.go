@@ -366,8 +366,10 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	c := NewCache(src, WithClock(clk.Now), WithMaxEntries(3))
 	for _, r := range []string{"a", "b", "c"} {
 		mustFetch(t, c, Options{RoomName: r})
+		clk.Advance(time.Second)
 	}
 	mustFetch(t, c, Options{RoomName: "a"}) // a is now the most recent; b the least
+	clk.Advance(time.Second)
 	mustFetch(t, c, Options{RoomName: "d"})
 	if c.Len() != 3 {
 		t.Errorf("Len = %d, want 3", c.Len())
@@ -382,35 +384,36 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 }
 
-func TestCacheHashCollisions(t *testing.T) {
-	// Force every key into one bucket: equality, not the hash, decides.
+func TestCacheEntriesSharingStringFields(t *testing.T) {
+	// Entries that differ only in attributes share an index bucket; removing
+	// any of them leaves the others findable.
 	src, clk := newCounting(t)
-	c := NewCache(src, WithClock(clk.Now), WithMaxEntries(2))
-	for i := range 5 {
-		o := Options{RoomName: fmt.Sprint(i)}
-		e := c.insertForTest(0, o)
-		_ = e
+	c := NewCache(src, WithClock(clk.Now))
+	opts := []Options{
+		{RoomName: "r"},
+		{RoomName: "r", ParticipantAttributes: map[string]string{"a": "1"}},
+		{RoomName: "r", ParticipantAttributes: map[string]string{"a": "2"}},
+		{RoomName: "r", ParticipantAttributes: map[string]string{"a": "1", "b": "1"}},
 	}
-	if c.Len() != 2 {
-		t.Errorf("Len = %d", c.Len())
+	for _, o := range opts {
+		mustFetch(t, c, o)
 	}
-	// Remove from the middle and head of a chain.
-	c.mu.Lock()
-	head := c.entries[0]
-	c.remove(head.next)
-	c.remove(head)
-	c.mu.Unlock()
-	if c.Len() != 0 || len(c.entries) != 0 {
-		t.Errorf("Len = %d, buckets %d", c.Len(), len(c.entries))
+	if n := len((*c.index.Load())[stringKey{room: "r"}]); n != 4 || src.calls.Load() != 4 {
+		t.Fatalf("bucket has %d entries after %d calls", n, src.calls.Load())
 	}
-}
-
-func (c *Cache) insertForTest(key uint64, o Options) *entry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.insert(key, o)
-	e.lastUsed.Store(c.clock.Add(1))
-	return e
+	for i := range opts {
+		c.mu.Lock()
+		c.remove(c.find(&opts[i]))
+		c.mu.Unlock()
+		for j, o := range opts {
+			if _, ok := c.Cached(o); ok != (j > i) {
+				t.Errorf("after removing %d: Cached(%d) = %v", i, j, ok)
+			}
+		}
+	}
+	if c.Len() != 0 || len(*c.index.Load()) != 0 {
+		t.Errorf("Len = %d, buckets %d", c.Len(), len(*c.index.Load()))
+	}
 }
 
 func TestCacheInnerPanicBecomesError(t *testing.T) {

@@ -43,7 +43,8 @@
 // and expire more than the leeway (60 s by default) from now. Tokens without
 // exp or that do not parse are returned to the caller but never served from
 // the cache. Expiry is parsed once when a response is stored; a cache hit
-// costs a read lock, an options comparison and an integer compare.
+// takes no lock: an atomic load, a map lookup on the options' strings, an
+// attribute comparison and an integer compare.
 //
 // Concurrent fetches of the same uncached Options share one upstream call,
 // while different Options are fetched in parallel; no lock is held during an
