@@ -369,8 +369,11 @@ func (c *Cache) Len() int {
 // token the LiveKit server pushed to a room joined with these options, so a
 // later connect reuses it. The server URL and the other response fields stay.
 // It reports whether the token was taken: there must be a cached response for
-// opts, and token must parse, carry an exp, and expire later than the cached
-// one (a cached token that is unparseable or has no exp is always replaced).
+// opts, and token must parse, carry an exp, and expire no earlier than the
+// cached one (a cached token that is unparseable or has no exp is always
+// replaced). An equal exp is taken: the server's first refresh, right after
+// join, often keeps the original expiry while carrying newer claims (a changed
+// name or metadata).
 func (c *Cache) UpdateToken(opts Options, token string) bool {
 	ok, nbf, exp := expiry(token)
 	if !ok {
@@ -383,7 +386,7 @@ func (c *Cache) UpdateToken(opts Options, token string) bool {
 		return false
 	}
 	old := e.state.Load()
-	if old == nil || (old.cachable && exp <= old.exp) {
+	if old == nil || old.resp.ParticipantToken == token || (old.cachable && exp < old.exp) {
 		return false
 	}
 	resp := old.resp

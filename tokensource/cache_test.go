@@ -323,10 +323,17 @@ func TestCacheUpdateToken(t *testing.T) {
 	older := makeToken(t, map[string]any{"sub": "older", "exp": clk.Now().Add(30 * time.Minute).Unix()})
 	same := makeToken(t, map[string]any{"sub": "same", "exp": clk.Now().Add(time.Hour).Unix()})
 	noExp := makeToken(t, map[string]any{"sub": "noexp"})
-	for name, tok := range map[string]string{"older": older, "same exp": same, "no exp": noExp, "opaque": "opaque", "empty": ""} {
+	for name, tok := range map[string]string{"older": older, "the cached": orig.ParticipantToken, "no exp": noExp, "opaque": "opaque", "empty": ""} {
 		if c.UpdateToken(o, tok) {
 			t.Errorf("UpdateToken accepted a %s token", name)
 		}
+	}
+	// Same expiry, new claims: what the server sends right after join.
+	if !c.UpdateToken(o, same) {
+		t.Fatal("UpdateToken refused a token with the same exp")
+	}
+	if got, _ := c.Cached(o); got.ParticipantToken != same {
+		t.Fatal("same-exp token not cached")
 	}
 	if c.UpdateToken(Options{RoomName: "r"}, newer) {
 		t.Error("UpdateToken for different options")
