@@ -1,11 +1,14 @@
 package tokensource
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +19,8 @@ import (
 type step struct {
 	status     int
 	retryAfter string
-	hangup     bool // close the connection without answering
+	hangup     bool   // close the connection without answering
+	echo       string // added to the error body
 }
 
 // flakyServer answers with steps in order, then with 200 okBody.
@@ -24,7 +28,10 @@ func flakyServer(t *testing.T, steps ...step) (*httptest.Server, *atomic.Int32) 
 	t.Helper()
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		// Every attempt carries the whole body again.
+		if b, _ := io.ReadAll(r.Body); string(b) != `{}` {
+			t.Errorf("attempt %d sent body %q", calls.Load()+1, b)
+		}
 		n := int(calls.Add(1)) - 1
 		if n >= len(steps) {
 			io.WriteString(w, okBody)
@@ -42,7 +49,7 @@ func flakyServer(t *testing.T, steps ...step) (*httptest.Server, *atomic.Int32) 
 			w.Header().Set("Retry-After", s.retryAfter)
 		}
 		w.WriteHeader(s.status)
-		io.WriteString(w, `{"error":"busy"}`)
+		io.WriteString(w, `{"error":"busy `+s.echo+`"}`)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &calls
@@ -263,5 +270,23 @@ func TestParseRetryAfter(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestRetryLoggingNeverShowsTokens(t *testing.T) {
+	tok := makeToken(t, map[string]any{"sub": "alice"})
+	srv, _ := flakyServer(t, step{status: 503, echo: tok})
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e, _ := newRetryEndpoint(t, srv.URL, WithLogger(logger))
+	if _, err := e.Fetch(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "retrying") || !strings.Contains(out, "503") {
+		t.Errorf("retry not logged: %s", out)
+	}
+	if strings.Contains(out, testSig) || strings.Contains(out, tok) {
+		t.Errorf("log leaks the token: %s", out)
 	}
 }

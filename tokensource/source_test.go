@@ -61,6 +61,18 @@ func TestCustom(t *testing.T) {
 	if _, err := src.Fetch(context.Background(), o); err != nil || !got.Equal(o) {
 		t.Errorf("source saw %+v, %v", got, err)
 	}
+	// No built-in caching (unlike JS's custom source): every Fetch calls fn.
+	calls := 0
+	counting := Custom(func(context.Context, Options) (Response, error) {
+		calls++
+		return Response{ServerURL: "wss://s", ParticipantToken: tokenExp(t, time.Now().Add(time.Hour))}, nil
+	})
+	for range 3 {
+		counting.Fetch(context.Background(), o)
+	}
+	if calls != 3 {
+		t.Errorf("%d calls for 3 fetches", calls)
+	}
 	boom := errors.New("boom")
 	if _, err := Custom(func(context.Context, Options) (Response, error) { return Response{}, boom }).Fetch(context.Background(), o); err != boom {
 		t.Errorf("err = %v", err)
