@@ -112,7 +112,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.sandboxID, "sandbox-id", "", "development token server `id` (default $LIVEKIT_SANDBOX_ID)")
 	fs.StringVar(&c.sandboxBase, "sandbox-base-url", "", "development token server base `URL` (default "+tokensource.DevServerBaseURL+")")
 	fs.StringVar(&c.apiKey, "api-key", "", "API `key` for the local minter (default $LIVEKIT_API_KEY)")
-	fs.StringVar(&c.apiSecret, "api-secret", "", "API `secret` for the local minter (default $LIVEKIT_API_SECRET)")
+	fs.StringVar(&c.apiSecret, "api-secret", "", "API `secret` for the local minter (default $LIVEKIT_API_SECRET; prefer the variable, flags show in ps)")
 	fs.BoolVar(&dev, "dev", false, "start a local livekit-server and token endpoint and use them")
 
 	fs.StringVar(&c.req.RoomName, "room", "", "room `name` to ask for")

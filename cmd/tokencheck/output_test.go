@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -85,3 +88,44 @@ func TestPickSource(t *testing.T) {
 		t.Errorf("--url with --endpoint: err %v, want a usage error naming --url", err)
 	}
 }
+
+// The spinner (human mode on a terminal) redraws from its own goroutine
+// while events are printed: run both at once under -race.
+func TestSpinnerWithConcurrentOutput(t *testing.T) {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	w := writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(b)
+	})
+	p := newPrinter(false, w, w, true)
+	var n atomic.Int64
+	stop := p.progress(func() string { return fmt.Sprintf("waiting (%d)", n.Load()) })
+	for i := range 5 {
+		n.Add(1)
+		p.refreshed(refreshedEvent{Identity: "me", ElapsedMS: int64(i)})
+		time.Sleep(30 * time.Millisecond) // let the spinner redraw in between
+	}
+	stop()
+	stop() // idempotent
+	p.disconnected("client_initiated")
+
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if !strings.Contains(out, "waiting (") {
+		t.Errorf("spinner never drew:\n%q", out)
+	}
+	if got := strings.Count(out, "token refreshed by the server"); got != 5 {
+		t.Errorf("%d refresh lines, want 5", got)
+	}
+	// After stop, the last thing on the line is the disconnect, not a spinner.
+	if !strings.HasSuffix(out, "disconnected (client_initiated)\n") {
+		t.Errorf("output does not end with the disconnect line:\n%q", out)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

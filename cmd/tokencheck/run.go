@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/internal/devenv"
@@ -263,7 +264,7 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 	out.connected(connectedEvent{Room: room.Name(), SID: room.SID(), Identity: local.Identity,
 		Participants: others, ElapsedMS: time.Since(start).Milliseconds()})
 
-	w := watcher{cfg: cfg, out: out, sec: sec, start: start, sid: room.SID()}
+	w := &watcher{cfg: cfg, out: out, sec: sec, start: start, sid: room.SID()}
 	// How long to stay: --watch; or, for --expect-refresh alone, until the
 	// first refresh (at most --timeout); or not at all for a bare --join.
 	stay := cfg.watch
@@ -278,7 +279,7 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 		defer timer.Stop()
 		stop := out.progress(func() string {
 			left := time.Until(deadline).Round(time.Second)
-			return fmt.Sprintf("joined; watching for token refreshes (%d so far), %s left, Ctrl-C to stop", w.refreshes, left)
+			return fmt.Sprintf("joined; watching for token refreshes (%d so far), %s left, Ctrl-C to stop", w.refreshes.Load(), left)
 		})
 	loop:
 		for {
@@ -293,7 +294,7 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 				break loop
 			case <-mb.ready:
 				w.handle(mb.take())
-				if untilRefresh && w.refreshes > 0 {
+				if untilRefresh && w.refreshes.Load() > 0 {
 					break loop
 				}
 			}
@@ -327,7 +328,7 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 	case serverEnded:
 		out.fail("watch", "the room was disconnected before the watch ended ("+reason+")")
 		return exitJoin
-	case cfg.expectRefresh && w.refreshes == 0:
+	case cfg.expectRefresh && w.refreshes.Load() == 0:
 		out.fail("watch", fmt.Sprintf("no token refresh arrived within %s of joining", fmtDur(stay)))
 		return exitNoRefresh
 	}
@@ -340,16 +341,15 @@ type watcher struct {
 	out       *printer
 	sec       *secrets
 	start     time.Time
-	refreshes int
-	sid       string // the room SID last reported
-	reason    string // from the Disconnected event
+	refreshes atomic.Int64 // also read by the progress spinner's goroutine
+	sid       string       // the room SID last reported
+	reason    string       // from the Disconnected event
 }
 
 func (w *watcher) handle(evs []livekit.Event) {
 	for _, ev := range evs {
 		switch ev := ev.(type) {
 		case livekit.TokenRefreshed:
-			w.refreshes++
 			re := refreshedEvent{Identity: ev.Identity, ExpiresAt: timePtr(ev.ExpiresAt), ElapsedMS: time.Since(w.start).Milliseconds()}
 			if w.cfg.showToken {
 				re.Token = ev.Token
@@ -358,6 +358,7 @@ func (w *watcher) handle(evs []livekit.Event) {
 				re.TokenRedacted = tokensource.Redact(ev.Token)
 			}
 			w.out.refreshed(re)
+			w.refreshes.Add(1)
 		case livekit.Disconnected:
 			w.reason = ev.Reason.String()
 		case livekit.ParticipantConnected:
