@@ -107,8 +107,9 @@ type call struct {
 type CacheOption func(*Cache)
 
 // WithLeeway sets how long before its exp a cached token stops being served
-// (default DefaultLeeway).
-func WithLeeway(d time.Duration) CacheOption { return func(c *Cache) { c.leeway = int64(d) } }
+// (default DefaultLeeway). A negative leeway counts as zero: a token is never
+// served past its exp.
+func WithLeeway(d time.Duration) CacheOption { return func(c *Cache) { c.leeway = int64(max(d, 0)) } }
 
 // WithClock sets the clock used for validity checks (for tests).
 func WithClock(now func() time.Time) CacheOption { return func(c *Cache) { c.now = now } }

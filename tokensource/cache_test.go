@@ -133,6 +133,7 @@ func TestCacheValidity(t *testing.T) {
 		{"exp exactly at leeway", func(n time.Time) map[string]any { return map[string]any{"exp": n.Add(60 * time.Second).Unix()} }, DefaultLeeway, false},
 		{"leeway is configurable", func(n time.Time) map[string]any { return map[string]any{"exp": n.Add(30 * time.Second).Unix()} }, 10 * time.Second, true},
 		{"expired", func(n time.Time) map[string]any { return map[string]any{"exp": n.Add(-time.Second).Unix()} }, DefaultLeeway, false},
+		{"negative leeway never serves past exp", func(n time.Time) map[string]any { return map[string]any{"exp": n.Add(-time.Second).Unix()} }, -time.Hour, false},
 		{"no exp is never cached", func(n time.Time) map[string]any { return map[string]any{"sub": "x"} }, DefaultLeeway, false},
 		{"nbf in the future", func(n time.Time) map[string]any {
 			return map[string]any{"nbf": n.Add(10 * time.Second).Unix(), "exp": n.Add(time.Hour).Unix()}
