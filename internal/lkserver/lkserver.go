@@ -15,8 +15,12 @@ package lkserver
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -271,7 +275,7 @@ func start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 
-	if s.HTTPPort, err = freeTCPPort(cfg.BindAddress); err != nil {
+	if s.HTTPPort, err = pickHTTPPort(cfg.BindAddress); err != nil {
 		return nil, err
 	}
 	for {
@@ -393,7 +397,18 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 		if resp, err := client.Do(req); err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			return nil
+			// Something answers; make sure it is this server and not
+			// another one that got the port between the pick and the bind:
+			// only this server accepts a token signed with our secret.
+			err := s.CallRoomService(ctx, "ListRooms", s.selfToken(), struct{}{}, nil)
+			if err == nil {
+				return nil
+			}
+			var te *TwirpError
+			if errors.As(err, &te) && te.HTTPStatus == http.StatusUnauthorized {
+				return fmt.Errorf("%w: another server answers on %s: %v", errAddrInUse, url, err)
+			}
+			// Otherwise (still starting, or it just exited) keep polling.
 		}
 		select {
 		case <-s.exited:
@@ -509,6 +524,9 @@ func (s *Server) stop() error {
 	return errors.Join(errs...)
 }
 
+// pickHTTPPort is freeTCPPort; tests replace it to force a collision.
+var pickHTTPPort = freeTCPPort
+
 // freeTCPPort returns a TCP port that is currently free on addr ("" = all
 // interfaces).
 func freeTCPPort(addr string) (int, error) {
@@ -609,4 +627,22 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(bytes.Clone(t.buf))
+}
+
+// selfToken is a short-lived access token for this server with roomList,
+// minted here (HS256) so that the package needs no token library.
+func (s *Server) selfToken() string {
+	now := time.Now()
+	claims, _ := json.Marshal(map[string]any{
+		"iss":   s.APIKey,
+		"sub":   "lkserver",
+		"nbf":   now.Add(-time.Minute).Unix(),
+		"exp":   now.Add(5 * time.Minute).Unix(),
+		"video": map[string]any{"roomList": true},
+	})
+	enc := base64.RawURLEncoding
+	unsigned := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(claims)
+	mac := hmac.New(sha256.New, []byte(s.APISecret))
+	mac.Write([]byte(unsigned))
+	return unsigned + "." + enc.EncodeToString(mac.Sum(nil))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -368,5 +369,40 @@ func TestCreateRoomAndListParticipants(t *testing.T) {
 	var te *TwirpError
 	if !errors.As(err, &te) || te.Code != "not_found" {
 		t.Errorf("UpdateParticipant of a missing participant: %v", err)
+	}
+}
+
+// A port that is taken by the time the server binds it (another process got
+// it between the pick and the bind) makes Start retry with fresh ports: both
+// when the port is held by something that does not answer and when another
+// livekit-server answers on it (the readiness check must not mistake it for
+// the new one).
+func TestStartRetriesWhenPortTaken(t *testing.T) {
+	requireServer(t)
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	other := startServer(t, Config{})
+	for name, takenPort := range map[string]int{
+		"silent listener":        silent.Addr().(*net.TCPAddr).Port,
+		"another livekit-server": other.HTTPPort,
+	} {
+		t.Run(name, func(t *testing.T) {
+			calls := 0
+			pickHTTPPort = func(addr string) (int, error) {
+				calls++
+				if calls == 1 {
+					return takenPort, nil
+				}
+				return freeTCPPort(addr)
+			}
+			t.Cleanup(func() { pickHTTPPort = freeTCPPort })
+			s := startServer(t, Config{})
+			if calls != 2 || s.HTTPPort == takenPort {
+				t.Errorf("%d port picks, server on %d (taken: %d)", calls, s.HTTPPort, takenPort)
+			}
+		})
 	}
 }
