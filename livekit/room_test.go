@@ -557,3 +557,33 @@ func TestSlowHandlerDoesNotBlockOtherRooms(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The local minter's tokens carry every claim a join can use; the real server must accept them
+// and the participant must come out with those values.
+func TestMintedTokenWithAllClaimsIsAccepted(t *testing.T) {
+	opts := tokensource.Options{
+		RoomName:              roomName(t),
+		ParticipantIdentity:   "full",
+		ParticipantName:       "Full Claims",
+		ParticipantMetadata:   `{"role":"tester"}`,
+		ParticipantAttributes: map[string]string{"team": "blue", "level": "3"},
+		AgentName:             "helper-agent",
+		AgentMetadata:         "agent-meta",
+	}
+	tok, err := env.Minter.Mint(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lp := r.LocalParticipant()
+	if lp.Identity != opts.ParticipantIdentity || lp.Name != opts.ParticipantName || lp.Metadata != opts.ParticipantMetadata {
+		t.Errorf("local participant %+v", lp)
+	}
+	if lp.Attributes["team"] != "blue" || lp.Attributes["level"] != "3" {
+		t.Errorf("attributes %v", lp.Attributes)
+	}
+}
