@@ -221,7 +221,12 @@ func abandonConnect(c *ffi.Client, ev *pb.FfiEvent) {
 
 func leakedRoom(r *room) {
 	r.log.Warn("livekit: Room was not closed; disconnecting it now", "room", r.name)
-	r.close(context.Background())
+	// Cleanups share one goroutine: do the waiting elsewhere.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), disconnectTimeout)
+		defer cancel()
+		r.close(ctx)
+	}()
 }
 
 // onEvent runs on the room's subscription goroutine: update state, then queue the user event.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -585,5 +586,26 @@ func TestMintedTokenWithAllClaimsIsAccepted(t *testing.T) {
 	}
 	if lp.Attributes["team"] != "blue" || lp.Attributes["level"] != "3" {
 		t.Errorf("attributes %v", lp.Attributes)
+	}
+}
+
+func TestRoomDroppedWithoutCloseIsReleased(t *testing.T) {
+	before := outstanding(t)
+	func() {
+		r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, roomName(t), "forgotten"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.LocalParticipant().Identity != "forgotten" {
+			t.Fatal("joined as someone else")
+		}
+	}() // r is unreachable from here on
+	deadline := time.Now().Add(20 * time.Second)
+	for outstanding(t) != before {
+		if time.Now().After(deadline) {
+			t.Fatalf("outstanding handles %d, %d before: the safety net did not release the room", outstanding(t), before)
+		}
+		runtime.GC()
+		time.Sleep(50 * time.Millisecond)
 	}
 }
