@@ -3,8 +3,6 @@ package ffi_test
 import (
 	"log"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/livekit-ffi-go/sdk/ffi"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -22,5 +20,4 @@ func ExampleClient_Request() {
 	}
 	h := c.Own(resp.GetNewAudioResampler().GetResampler().GetHandle().GetId(), "audio resampler")
 	defer h.Close()
-	_ = proto.Size(resp)
 }
