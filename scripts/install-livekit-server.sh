@@ -50,9 +50,23 @@ if [[ -x "$dest" ]] && version_ok "$dest"; then
 	exit 0
 fi
 
+mkdir -p "$dest_dir"
+# One build at a time per cache dir; a run that waited finds the binary ready.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$dest_dir/.lock"
+	if ! flock -n 9; then
+		log "another install is building livekit-server; waiting for it..."
+		flock 9
+	fi
+	if [[ -x "$dest" ]] && version_ok "$dest"; then
+		log "installed by another run: $dest"
+		echo "$dest"
+		exit 0
+	fi
+fi
+
 command -v go >/dev/null 2>&1 || die "go is not on PATH; it is needed to build livekit-server $LIVEKIT_SERVER_VERSION"
 
-mkdir -p "$dest_dir"
 tmp="$(mktemp -d "$dest_dir/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
