@@ -110,7 +110,8 @@ echo "netns: running inside private network namespace $ns" >&2
 # Not exec: the namespace must be deleted afterwards. The command runs in the
 # background so that a signal to this script is handled at once: it is
 # forwarded to the command as SIGTERM, then the EXIT trap cleans up.
-LIVEKIT_NETNS_NAME="$ns" ip netns exec "$ns" "$@" &
+# (<&0: keep stdin, which bash would otherwise replace by /dev/null.)
+LIVEKIT_NETNS_NAME="$ns" ip netns exec "$ns" "$@" <&0 &
 child=$!
 signalled=0
 forward() {
