@@ -4,8 +4,9 @@
 # Usage: scripts/test.sh [--quick]
 #
 #   1 checks     go mod download, go vet ./..., gofmt
-#   2 pure Go    CGO_ENABLED=0 go build ./... and go test ./tokensource/...
-#   3 deps       native library (scripts/build-ffi.sh) and livekit-server
+#   2 pure Go    CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/
+#   3 deps       native library (scripts/build-ffi.sh), generated-code drift
+#                check (scripts/gen-proto.sh --check) and livekit-server
 #                (scripts/install-livekit-server.sh; ~5 min the first time)
 #   4 tests      go test -race ./... inside a private network namespace
 #                (scripts/netns.sh) with the server and library required
@@ -26,7 +27,7 @@ for arg in "$@"; do
 	case "$arg" in
 	--quick) quick=1 ;;
 	-h | --help)
-		sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -102,9 +103,9 @@ if [[ -n "$unformatted" ]]; then
 fi
 
 # --- 2: pure Go --------------------------------------------------------------
-step "pure Go: CGO_ENABLED=0 go build ./... and go test ./tokensource/..."
+step "pure Go: CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/"
 CGO_ENABLED=0 go build ./...
-CGO_ENABLED=0 go test -count=1 ./tokensource/...
+CGO_ENABLED=0 go test -count=1 ./tokensource/... ./ffi/
 
 # --- 3: native library and server ------------------------------------------
 step "native library (scripts/build-ffi.sh)"
@@ -123,6 +124,9 @@ LIVEKIT_LIB_PATH="${out##*$'\n'}"
 }
 export LIVEKIT_LIB_PATH
 echo "LIVEKIT_LIB_PATH=$LIVEKIT_LIB_PATH" >&2
+
+step "generated protocol matches the pinned schema (scripts/gen-proto.sh --check)"
+scripts/gen-proto.sh --check
 
 step "livekit-server (scripts/install-livekit-server.sh)"
 out="$(scripts/install-livekit-server.sh)" || {
