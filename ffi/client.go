@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -391,14 +392,16 @@ func (c *Client) dispatch() {
 }
 
 func (c *Client) route(raw []byte) {
+	if batch, ok := logBatchBytes(raw); ok {
+		c.routeLogs(batch)
+		return
+	}
 	var ev pb.FfiEvent
 	if err := proto.Unmarshal(raw, &ev); err != nil {
 		c.log.Error("livekit ffi: undecodable event", "err", err, "bytes", len(raw))
 		return
 	}
 	switch msg := ev.Message.(type) {
-	case *pb.FfiEvent_Logs:
-		c.routeLogs(msg.Logs)
 	case *pb.FfiEvent_Panic:
 		c.routePanic(msg.Panic.GetMessage())
 	case *pb.FfiEvent_RoomEvent:
@@ -476,11 +479,66 @@ func (c *Client) routePanic(msg string) {
 	}
 }
 
-func (c *Client) routeLogs(b *pb.LogBatch) {
+// Field numbers of the log messages, read directly off the wire (see routeLogs).
+var (
+	ffiEventLogsField    = fieldNumber(&pb.FfiEvent{}, "logs")
+	logBatchRecordsField = fieldNumber(&pb.LogBatch{}, "records")
+	logRecordLevelField  = fieldNumber(&pb.LogRecord{}, "level")
+)
+
+func fieldNumber(m proto.Message, name protoreflect.Name) protowire.Number {
+	return m.ProtoReflect().Descriptor().Fields().ByName(name).Number()
+}
+
+// logBatchBytes returns the serialized LogBatch if raw is an FfiEvent carrying logs.
+func logBatchBytes(raw []byte) ([]byte, bool) {
+	num, typ, n := protowire.ConsumeTag(raw)
+	if n < 0 || num != ffiEventLogsField || typ != protowire.BytesType {
+		return nil, false
+	}
+	batch, m := protowire.ConsumeBytes(raw[n:])
+	if m < 0 || n+m != len(raw) {
+		return nil, false
+	}
+	return batch, true
+}
+
+// routeLogs filters a LogBatch by level before decoding anything: the library sends every
+// record down to TRACE, hundreds per connect, and almost all of them are dropped here.
+func (c *Client) routeLogs(batch []byte) {
+	c.mu.Lock()
+	wantVersion := c.version == ""
+	c.mu.Unlock()
 	var keep []logItem
-	for _, r := range b.GetRecords() {
+	for len(batch) > 0 {
+		num, typ, n := protowire.ConsumeTag(batch)
+		if n < 0 {
+			return
+		}
+		batch = batch[n:]
+		if num != logBatchRecordsField || typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, batch); n < 0 {
+				return
+			}
+			batch = batch[n:]
+			continue
+		}
+		rec, n := protowire.ConsumeBytes(batch)
+		if n < 0 {
+			return
+		}
+		batch = batch[n:]
+		level := recordLevel(rec)
+		lvl := slogLevel(level)
+		// Libraries without a version call announce it in a DEBUG record.
+		if lvl < c.level && !(wantVersion && level == pb.LogLevel_LOG_DEBUG) {
+			continue
+		}
+		var r pb.LogRecord
+		if proto.Unmarshal(rec, &r) != nil {
+			continue
+		}
 		if v, ok := strings.CutPrefix(r.GetMessage(), "initializing ffi server v"); ok {
-			// Libraries without a version call announce it here.
 			c.mu.Lock()
 			if c.version == "" {
 				c.version = v
@@ -489,15 +547,38 @@ func (c *Client) routeLogs(b *pb.LogBatch) {
 				}
 			}
 			c.mu.Unlock()
+			wantVersion = false
 		}
-		lvl := slogLevel(r.GetLevel())
 		if lvl >= c.level {
-			keep = append(keep, logItem{level: lvl, rec: r})
+			keep = append(keep, logItem{level: lvl, rec: &r})
 		}
 	}
 	if len(keep) > 0 {
 		c.logs.Push(keep)
 	}
+}
+
+// recordLevel reads LogRecord.level without decoding the rest (TRACE if absent).
+func recordLevel(rec []byte) pb.LogLevel {
+	for len(rec) > 0 {
+		num, typ, n := protowire.ConsumeTag(rec)
+		if n < 0 {
+			break
+		}
+		rec = rec[n:]
+		if num == logRecordLevelField && typ == protowire.VarintType {
+			v, m := protowire.ConsumeVarint(rec)
+			if m < 0 {
+				break
+			}
+			return pb.LogLevel(v)
+		}
+		if n = protowire.ConsumeFieldValue(num, typ, rec); n < 0 {
+			break
+		}
+		rec = rec[n:]
+	}
+	return pb.LogLevel_LOG_TRACE
 }
 
 func slogLevel(l pb.LogLevel) slog.Level {

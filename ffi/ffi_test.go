@@ -597,3 +597,31 @@ func BenchmarkEventPump(b *testing.B) {
 	<-done
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
+
+func TestLogFilterKeepsOrderAndLevels(t *testing.T) {
+	h := &captureHandler{}
+	reload(t, Options{Logger: slog.New(h), LogLevel: slog.LevelWarn})
+	var recs []*pb.LogRecord
+	for i, lvl := range []pb.LogLevel{pb.LogLevel_LOG_TRACE, pb.LogLevel_LOG_ERROR, pb.LogLevel_LOG_DEBUG, pb.LogLevel_LOG_WARN, pb.LogLevel_LOG_INFO, pb.LogLevel_LOG_ERROR} {
+		recs = append(recs, &pb.LogRecord{Level: lvl.Enum(), Target: proto.String("test"), Message: proto.String(fmt.Sprintf("record %d", i))})
+	}
+	ev, _ := proto.Marshal(&pb.FfiEvent{Message: &pb.FfiEvent_Logs{Logs: &pb.LogBatch{Records: recs}}})
+	nativeEmit(ev, 1)
+	want := []string{"record 1", "record 3", "record 5"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got []string
+		for _, r := range h.snapshot() {
+			if strings.HasPrefix(r.Message, "record ") {
+				got = append(got, r.Message)
+			}
+		}
+		if slices.Equal(got, want) {
+			return
+		}
+		if len(got) > len(want) || time.Now().After(deadline) {
+			t.Fatalf("handler got %q, want %q", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
