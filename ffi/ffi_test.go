@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
+	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -61,18 +61,6 @@ func client(t testing.TB) *Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 func connectRequest(url string, retries uint32, timeout time.Duration) *pb.FfiRequest {
@@ -161,7 +149,7 @@ func TestRequestErrors(t *testing.T) {
 
 func TestAsyncConnectToClosedPortFails(t *testing.T) {
 	c := client(t)
-	call, err := c.Start(connectRequest("ws://"+closedPort(t), 0, 2*time.Second), nil)
+	call, err := c.Start(connectRequest("ws://"+testnet.ClosedPort(t), 0, 2*time.Second), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,41 +171,10 @@ func TestAsyncConnectToClosedPortFails(t *testing.T) {
 	}
 }
 
-// silentListener accepts TCP connections and never answers: a connect hangs until its timeout.
-func silentListener(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return l.Addr().String()
-}
-
 func TestCancelledWaitLeavesNothingBehind(t *testing.T) {
 	c := client(t)
 	late := make(chan *pb.FfiEvent, 1)
-	call, err := c.Start(connectRequest("ws://"+silentListener(t), 0, 1500*time.Millisecond), func(ev *pb.FfiEvent) { late <- ev })
+	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 1500*time.Millisecond), func(ev *pb.FfiEvent) { late <- ev })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +199,7 @@ func TestCancelledWaitLeavesNothingBehind(t *testing.T) {
 
 func TestConcurrentAsyncRequestsCompleteOnce(t *testing.T) {
 	c := client(t)
-	addr := "ws://" + closedPort(t)
+	addr := "ws://" + testnet.ClosedPort(t)
 	const workers, each = 50, 20
 	var seen sync.Map
 	var completions atomic.Int64
@@ -466,7 +423,7 @@ func TestLogsReachSlogFilteredByLevel(t *testing.T) {
 	// A failed connect logs at every level, debug included.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := c.Do(ctx, connectRequest("ws://"+closedPort(t), 0, time.Second), nil); err != nil {
+	if _, err := c.Do(ctx, connectRequest("ws://"+testnet.ClosedPort(t), 0, time.Second), nil); err != nil {
 		t.Fatal(err)
 	}
 	// The library flushes logs at least once a second.
@@ -489,7 +446,7 @@ func TestPanicFailsPendingWaitersAndIsExposed(t *testing.T) {
 	var hook atomic.Pointer[PanicError]
 	hooked := make(chan struct{})
 	c := reload(t, Options{Logger: slog.New(slog.DiscardHandler), OnPanic: func(p *PanicError) { hook.Store(p); close(hooked) }})
-	call, err := c.Start(connectRequest("ws://"+silentListener(t), 0, 20*time.Second), nil)
+	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 20*time.Second), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +488,7 @@ func TestDisposeFailsPendingAndReleasesGoroutines(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	call, err := c.Start(connectRequest("ws://"+silentListener(t), 0, 20*time.Second), nil)
+	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 20*time.Second), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

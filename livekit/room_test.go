@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/livekit-ffi-go/sdk/internal/devenv"
 	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
+	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -374,16 +374,6 @@ func TestTwoParticipantsExchangeData(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 	name := roomName(t)
 	wrongSecret, err := tokensource.NewMinter(env.Server.APIKey, "not-the-secret-not-the-secret-not-the-secret", env.Server.URL())
@@ -409,7 +399,7 @@ func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 	}{
 		{"wrong secret", env.Server.URL(), badSig, false},
 		{"expired token", env.Server.URL(), expired, false},
-		{"closed port", "ws://" + closedPort(t), mint(t, name, "x"), false},
+		{"closed port", "ws://" + testnet.ClosedPort(t), mint(t, name, "x"), false},
 		// Name resolution may ask a resolver off the machine: only inside the namespace.
 		{"unknown host", "ws://livekit-test-host.invalid:7880", mint(t, name, "x"), true},
 	}
@@ -443,24 +433,11 @@ func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 
 func TestConnectHonorsContext(t *testing.T) {
 	// A listener that accepts and never answers: the connect hangs until its context ends.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	addr := testnet.SilentListener(t)
 	before := outstanding(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, err = livekit.Connect(ctx, "ws://"+l.Addr().String(), mint(t, roomName(t), "x"), livekit.WithConnectTimeout(2*time.Second), livekit.WithJoinRetries(0))
+	_, err := livekit.Connect(ctx, "ws://"+addr, mint(t, roomName(t), "x"), livekit.WithConnectTimeout(2*time.Second), livekit.WithJoinRetries(0))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
 
@@ -173,18 +173,6 @@ func wantAgents(t *testing.T, ev map[string]any, want ...string) {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestFetchFailures(t *testing.T) {
 	// A token a broken endpoint leaks into its error body must not be
 	// echoed either.
@@ -213,7 +201,7 @@ func TestFetchFailures(t *testing.T) {
 		{name: "500", url: serve(500, `{"error":"boom `+leaked+`"}`), wantMsg: "500"},
 		{name: "malformed JSON", url: serve(200, `{"server_url": "ws://x", "participant_token": `), wantMsg: "malformed"},
 		{name: "missing token", url: serve(200, `{"server_url": "ws://x"}`), wantMsg: "no participant token"},
-		{name: "unreachable", url: "http://" + closedPort(t) + "/token", wantMsg: "connection refused"},
+		{name: "unreachable", url: "http://" + testnet.ClosedPort(t) + "/token", wantMsg: "connection refused"},
 		{name: "expired", url: expired.URL, tokenRow: true},
 	}
 	for _, tc := range cases {

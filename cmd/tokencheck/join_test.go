@@ -17,6 +17,7 @@ import (
 
 	"github.com/livekit-ffi-go/sdk/ffi"
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
+	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
 
@@ -197,7 +198,7 @@ func TestJoinFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := runTC(t, nil, "--token", tok, "--url", "ws://"+closedPort(t), "--join", "--timeout", "20s", "--json")
+	r := runTC(t, nil, "--token", tok, "--url", "ws://"+testnet.ClosedPort(t), "--join", "--timeout", "20s", "--json")
 	r.wantCode(t, exitJoin)
 	r.wantAbsent(t, "the token", tok)
 	r.wantNoJWT(t)
