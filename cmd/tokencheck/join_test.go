@@ -86,6 +86,12 @@ func TestDevJoinWatchExpectRefresh(t *testing.T) {
 	wantField(t, tok, "source", "dev")
 	wantField(t, tok, "identity", "tokencheck")
 	wantField(t, tok, "server_url", dev["server_url"].(string))
+	// Every documented key is present, even when empty (no --name here).
+	for _, k := range []string{"name", "issued_at", "not_before", "expires_at"} {
+		if _, ok := tok[k]; !ok {
+			t.Errorf("token event has no %q key: %v", k, tok)
+		}
+	}
 	room, _ := tok["room"].(string)
 	if !strings.HasPrefix(room, "tokencheck-") {
 		t.Errorf("room = %q, want a tokencheck-<random> default", room)

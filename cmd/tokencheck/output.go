@@ -33,7 +33,7 @@ type tokenEvent struct {
 	From       string            `json:"from"`   // the endpoint URL (without query) or the minter's key
 	ServerURL  string            `json:"server_url"`
 	Identity   string            `json:"identity"`
-	Name       string            `json:"name,omitempty"`
+	Name       string            `json:"name"`
 	Room       string            `json:"room"`
 	Metadata   string            `json:"metadata,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
