@@ -206,6 +206,7 @@ func TestResponseFormattingRedactsToken(t *testing.T) {
 		"%v":   fmt.Sprintf("%v", r),
 		"%+v":  fmt.Sprintf("%+v", r),
 		"%#v":  fmt.Sprintf("%#v", r),
+		//lint:ignore S1025 the %s verb itself is under test
 		"%s":   fmt.Sprintf("%s", r),
 		"slog": logs.String(),
 	}
