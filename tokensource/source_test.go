@@ -203,9 +203,9 @@ func TestResponseFormattingRedactsToken(t *testing.T) {
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("got credentials", "resp", r)
 	outputs := map[string]string{
-		"%v":   fmt.Sprintf("%v", r),
-		"%+v":  fmt.Sprintf("%+v", r),
-		"%#v":  fmt.Sprintf("%#v", r),
+		"%v":  fmt.Sprintf("%v", r),
+		"%+v": fmt.Sprintf("%+v", r),
+		"%#v": fmt.Sprintf("%#v", r),
 		//lint:ignore S1025 the %s verb itself is under test
 		"%s":   fmt.Sprintf("%s", r),
 		"slog": logs.String(),
