@@ -462,14 +462,8 @@ func (c *Client) routePanic(msg string) {
 			c.failed = perr
 		}
 	}
-	waiters := c.waiters
-	c.waiters = map[waitKey]*waiter{}
 	c.mu.Unlock()
-	for _, w := range waiters {
-		if !w.abandoned {
-			w.done <- result{err: perr}
-		}
-	}
+	c.failWaiters(perr)
 	if !first {
 		return
 	}
@@ -505,6 +499,20 @@ func logBatchBytes(raw []byte) ([]byte, bool) {
 
 // routeLogs filters a LogBatch by level before decoding anything: the library sends every
 // record down to TRACE, hundreds per connect, and almost all of them are dropped here.
+// failWaiters ends every pending call with err. Abandoned calls are forgotten too: a
+// completion that still comes has its owned handles dropped.
+func (c *Client) failWaiters(err error) {
+	c.mu.Lock()
+	waiters := c.waiters
+	c.waiters = map[waitKey]*waiter{}
+	c.mu.Unlock()
+	for _, w := range waiters {
+		if !w.abandoned {
+			w.done <- result{err: err}
+		}
+	}
+}
+
 func (c *Client) routeLogs(batch []byte) {
 	c.mu.Lock()
 	wantVersion := c.version == ""
@@ -693,16 +701,10 @@ func (c *Client) Dispose() error {
 
 	c.mu.Lock()
 	c.failed = ErrDisposed
-	waiters := c.waiters
-	c.waiters = map[waitKey]*waiter{}
 	rooms := c.rooms
 	c.rooms = map[uint64]*Subscription{}
 	c.mu.Unlock()
-	for _, w := range waiters {
-		if !w.abandoned {
-			w.done <- result{err: ErrDisposed}
-		}
-	}
+	c.failWaiters(ErrDisposed)
 	if active.Load() == c {
 		active.Store(nil)
 	}
