@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -613,8 +614,22 @@ func (c *Client) emitLogs(items []logItem) {
 		if r.File != nil {
 			attrs = append(attrs, slog.String("file", r.GetFile()), slog.Uint64("line", uint64(r.GetLine())))
 		}
-		c.log.LogAttrs(ctx, it.level, r.GetMessage(), attrs...)
+		c.log.LogAttrs(ctx, it.level, redactJWTs(r.GetMessage()), attrs...)
 	}
+}
+
+// jwtPattern matches a compact JWS, as LiveKit access tokens are. The library and the server
+// quote rejected tokens in full in their messages.
+var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+
+// redactJWTs keeps tokens out of log records: only a short prefix and the length remain.
+func redactJWTs(s string) string {
+	if !strings.Contains(s, "eyJ") {
+		return s
+	}
+	return jwtPattern.ReplaceAllStringFunc(s, func(tok string) string {
+		return fmt.Sprintf("%s…(token, %d bytes)", tok[:8], len(tok))
+	})
 }
 
 // Subscription receives one room's events, in order, on its own goroutine.

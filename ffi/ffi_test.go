@@ -582,3 +582,31 @@ func TestLogFilterKeepsOrderAndLevels(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestLogRecordsNeverCarryTokens(t *testing.T) {
+	h := &captureHandler{}
+	reload(t, Options{Logger: slog.New(h), LogLevel: slog.LevelError})
+	const tok = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+	msg := "error while connecting to a room: 401 Unauthorized - invalid token: " + tok + ", error: token is expired"
+	ev, _ := proto.Marshal(&pb.FfiEvent{Message: &pb.FfiEvent_Logs{Logs: &pb.LogBatch{Records: []*pb.LogRecord{{
+		Level: pb.LogLevel_LOG_ERROR.Enum(), Target: proto.String("test"), Message: proto.String(msg)}}}}})
+	nativeEmit(ev, 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, r := range h.snapshot() {
+			if strings.Contains(r.Message, "invalid token") {
+				if strings.Contains(r.Message, "c2lnbmF0dXJl") || strings.Contains(r.Message, "eyJzdWIi") {
+					t.Fatalf("log record carries the token: %q", r.Message)
+				}
+				if !strings.Contains(r.Message, "token is expired") {
+					t.Fatalf("redaction ate the rest of the message: %q", r.Message)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the record never reached the handler")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

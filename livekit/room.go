@@ -152,6 +152,8 @@ func connect(ctx context.Context, url, token string, cfg *config, onToken func(s
 		if msg == "" {
 			msg = "no result"
 		}
+		// The server quotes the rejected token in full; errors end up in logs.
+		msg = strings.ReplaceAll(msg, token, tokensource.Redact(token))
 		return nil, &ConnectError{URL: url, Message: msg}
 	}
 	res := cb.GetResult()

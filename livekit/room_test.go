@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -415,6 +416,10 @@ func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 			if !errors.As(err, &cerr) || cerr.Message == "" {
 				t.Fatalf("err = %v, want a ConnectError with the library's reason", err)
 			}
+			if strings.Contains(err.Error(), tc.token) {
+				t.Fatalf("the error quotes the token: %v", err)
+			}
+			t.Logf("%v", err)
 			if got := outstanding(t); got != before {
 				t.Fatalf("outstanding handles %d, %d before", got, before)
 			}
