@@ -91,13 +91,18 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Room, err
 	return connect(ctx, url, token, newConfig(opts), nil)
 }
 
-// ConnectSource fetches credentials from src and joins.
+// ConnectSource fetches credentials from src and joins. If src is tokensource.Bind over a
+// tokensource.Cache, refreshed tokens go back to that cache as with ConnectConfigurable.
 func ConnectSource(ctx context.Context, src tokensource.Fixed, opts ...Option) (*Room, error) {
 	resp, err := src.Fetch(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("livekit: fetch token: %w", err)
 	}
-	return connect(ctx, resp.ServerURL, resp.ParticipantToken, newConfig(opts), nil)
+	var onToken func(string)
+	if u, ok := src.(interface{ UpdateToken(string) bool }); ok {
+		onToken = func(tok string) { u.UpdateToken(tok) }
+	}
+	return connect(ctx, resp.ServerURL, resp.ParticipantToken, newConfig(opts), onToken)
 }
 
 // ConnectConfigurable fetches credentials for req from src and joins. If src is a

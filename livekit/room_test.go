@@ -303,6 +303,22 @@ func TestCachingSourceSecondConnectIsHitAndRefreshUpdatesIt(t *testing.T) {
 	}
 }
 
+func TestBoundCacheIsUpdatedToo(t *testing.T) {
+	upstream, _ := countingSource(t)
+	cache := tokensource.NewCache(upstream)
+	opts := tokensource.Options{RoomName: roomName(t), ParticipantIdentity: "bound"}
+	ev := newEvents()
+	r, err := livekit.ConnectSource(ctxFor(t, 30*time.Second), tokensource.Bind(cache, opts), livekit.WithEventHandler(ev.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ref := waitFor[livekit.TokenRefreshed](t, ev, 10*time.Second, nil)
+	if got, ok := cache.Cached(opts); !ok || got.ParticipantToken != ref.Token {
+		t.Fatal("the cache behind Bind did not get the refreshed token")
+	}
+}
+
 func TestMetadataChangeBringsRefreshWithNewMetadata(t *testing.T) {
 	name := roomName(t)
 	ev := newEvents()

@@ -183,3 +183,14 @@ type bound struct {
 func Bind(src Configurable, opts Options) Fixed { return bound{src, opts.clone()} }
 
 func (b bound) Fetch(ctx context.Context) (Response, error) { return b.src.Fetch(ctx, b.opts) }
+
+// UpdateToken hands a server-refreshed token to the bound source if it is a Cache (see
+// Cache.UpdateToken), so a room joined through Bind(cache, opts) keeps the cache current.
+func (b bound) UpdateToken(token string) bool {
+	if u, ok := b.src.(interface {
+		UpdateToken(Options, string) bool
+	}); ok {
+		return u.UpdateToken(b.opts, token)
+	}
+	return false
+}

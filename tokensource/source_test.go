@@ -233,3 +233,27 @@ func TestHTTPErrorBodyRedactsJWTs(t *testing.T) {
 		t.Errorf("invalid UTF-8: %q", got)
 	}
 }
+
+func TestBindForwardsRefreshedTokensToACache(t *testing.T) {
+	src, clk := newCounting(t)
+	c := NewCache(src, WithClock(clk.Now))
+	o := Options{RoomName: "r", ParticipantIdentity: "i"}
+	b := Bind(c, o)
+	if _, err := b.Fetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	u, ok := b.(interface{ UpdateToken(string) bool })
+	if !ok {
+		t.Fatal("Bind's source has no UpdateToken")
+	}
+	newer := makeToken(t, map[string]any{"sub": "i", "exp": clk.Now().Add(3 * time.Hour).Unix()})
+	if !u.UpdateToken(newer) {
+		t.Fatal("refreshed token refused")
+	}
+	if got, _ := c.Cached(o); got.ParticipantToken != newer {
+		t.Fatal("cache behind Bind not updated")
+	}
+	if Bind(Custom(func(context.Context, Options) (Response, error) { return Response{}, nil }), o).(interface{ UpdateToken(string) bool }).UpdateToken(newer) {
+		t.Fatal("a source without a cache claimed to take the token")
+	}
+}
