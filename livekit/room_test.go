@@ -587,10 +587,30 @@ func TestMintedTokenWithAllClaimsIsAccepted(t *testing.T) {
 	}
 }
 
+// syncBuffer is a bytes.Buffer safe for a writer and a reader on different goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestRoomDroppedWithoutCloseIsReleased(t *testing.T) {
 	before := outstanding(t)
+	var logs syncBuffer
 	func() {
-		r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, roomName(t), "forgotten"))
+		r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, roomName(t), "forgotten"),
+			livekit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -605,5 +625,8 @@ func TestRoomDroppedWithoutCloseIsReleased(t *testing.T) {
 		}
 		runtime.GC()
 		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "Room was not closed") {
+		t.Fatalf("the safety net did not warn; log: %q", logs.String())
 	}
 }
