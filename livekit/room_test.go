@@ -485,7 +485,7 @@ func TestServerKilledMidSession(t *testing.T) {
 	}
 	own.Server.Kill()
 
-	// The library first tries to resume, then gives up.
+	// The library first tries to resume, then gives up (about 26 s here).
 	trouble := waitFor(t, ev, 90*time.Second, func(e livekit.Event) bool {
 		switch e := e.(type) {
 		case livekit.Reconnecting, livekit.Disconnected:
@@ -496,6 +496,17 @@ func TestServerKilledMidSession(t *testing.T) {
 		return false
 	})
 	t.Logf("after the server died: %T%+v", trouble, trouble)
+	killedAt := time.Now()
+	gone := waitFor[livekit.Disconnected](t, ev, 120*time.Second, nil)
+	t.Logf("disconnected %v after the kill: %v", time.Since(killedAt), gone.Reason)
+	select {
+	case <-r.Done():
+	default:
+		t.Error("Done not closed after Disconnected")
+	}
+	if s := r.ConnectionState(); s != livekit.StateDisconnected {
+		t.Errorf("state %v after Disconnected", s)
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- r.Close() }()
 	select {
