@@ -382,8 +382,20 @@ func TestTwoParticipantsExchangeData(t *testing.T) {
 		t.Fatalf("bob got %d bytes topic %q from %q reliable=%v", len(got.Data), got.Topic, got.From, got.Reliable)
 	}
 
+	// Lossy, addressed to bob only: over loopback it arrives, marked unreliable.
+	if err := a.PublishData(ctxFor(t, 10*time.Second), []byte("fast"), livekit.WithLossy(), livekit.WithTopic("pos"), livekit.WithDestinations("bob")); err != nil {
+		t.Fatal(err)
+	}
+	lossy := waitFor(t, evB, 10*time.Second, func(e livekit.DataReceived) bool { return e.Topic == "pos" })
+	if string(lossy.Data) != "fast" || lossy.Reliable || lossy.From != "alice" {
+		t.Fatalf("bob got %q reliable=%v from %q", lossy.Data, lossy.Reliable, lossy.From)
+	}
+
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if err := a.PublishData(ctxFor(t, time.Second), []byte("late")); !errors.Is(err, livekit.ErrClosed) {
+		t.Fatalf("PublishData after Close: %v, want ErrClosed", err)
 	}
 	waitFor(t, evB, 10*time.Second, func(e livekit.ParticipantDisconnected) bool { return e.Identity == "alice" })
 	if _, ok := b.RemoteParticipant("alice"); ok {
