@@ -19,6 +19,9 @@
 // request, and the room's state (Token, RemoteParticipants, ...) is already updated when the
 // handler sees the event.
 //
+// The first connect loads the native library with ffi's default options; call ffi.Load
+// first to choose the library, the logger for its records, or a panic hook.
+//
 // The server refreshes the participant's token right after join, every few minutes, and when
 // the participant's claims change. The room keeps the newest token (Room.Token); a room joined
 // through a tokensource.Cache also hands it to the cache, so the next connect with the same
