@@ -11,11 +11,11 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/internal/devenv"
+	"github.com/livekit-ffi-go/sdk/internal/queue"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -242,12 +242,12 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 	// scrubbing stderr, warnings and up.
 	slog.SetDefault(slog.New(slog.NewTextHandler(out.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
-	mb := newMailbox()
+	mb := queue.New[livekit.Event]() // the room never waits for tokencheck, even after it stops reading
 	connectCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	stop := out.progress(func() string { return "joining " + resp.ServerURL + "..." })
 	room, err := livekit.ConnectSource(connectCtx, tokensource.Literal(resp),
 		livekit.WithAutoSubscribe(false), // tokencheck needs no media
-		livekit.WithEventHandler(mb.push))
+		livekit.WithEventHandler(func(ev livekit.Event) { mb.Push(ev) }))
 	stop()
 	cancel()
 	if err != nil {
@@ -292,8 +292,8 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 			case <-room.Done():
 				serverEnded = true
 				break loop
-			case <-mb.ready:
-				w.handle(mb.take())
+			case <-mb.Ready():
+				w.handle(popAll(mb))
 				if untilRefresh && w.refreshes.Load() > 0 {
 					break loop
 				}
@@ -314,7 +314,7 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 	case <-room.Done():
 	case <-time.After(disconnectTimeout):
 	}
-	w.handle(mb.take())
+	w.handle(popAll(mb))
 	reason := w.reason
 	if reason == "" {
 		reason = "client_initiated"
@@ -378,33 +378,16 @@ func (w *watcher) handle(evs []livekit.Event) {
 	}
 }
 
-// mailbox is an unbounded queue between the room's event goroutine and the
-// main one, so the room is never blocked by tokencheck, even after it stops
-// reading.
-type mailbox struct {
-	mu    sync.Mutex
-	q     []livekit.Event
-	ready chan struct{}
-}
-
-func newMailbox() *mailbox { return &mailbox{ready: make(chan struct{}, 1)} }
-
-func (m *mailbox) push(ev livekit.Event) {
-	m.mu.Lock()
-	m.q = append(m.q, ev)
-	m.mu.Unlock()
-	select {
-	case m.ready <- struct{}{}:
-	default:
+// popAll takes every event queued so far, in order.
+func popAll(q *queue.Queue[livekit.Event]) []livekit.Event {
+	var evs []livekit.Event
+	for {
+		ev, ok, _ := q.Pop()
+		if !ok {
+			return evs
+		}
+		evs = append(evs, ev)
 	}
-}
-
-func (m *mailbox) take() []livekit.Event {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	q := m.q
-	m.q = nil
-	return q
 }
 
 // redactURL drops user info and query from u: they may carry credentials.
