@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/livekit-ffi-go/sdk/internal/queue"
+	"github.com/livekit-ffi-go/sdk/internal/redact"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -618,16 +618,9 @@ func (c *Client) emitLogs(items []logItem) {
 	}
 }
 
-// jwtPattern matches a compact JWS, as LiveKit access tokens are. The library and the server
-// quote rejected tokens in full in their messages.
-var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
-
 // redactJWTs keeps tokens out of log records: only a short prefix and the length remain.
 func redactJWTs(s string) string {
-	if !strings.Contains(s, "eyJ") {
-		return s
-	}
-	return jwtPattern.ReplaceAllStringFunc(s, func(tok string) string {
+	return redact.JWTs(s, func(tok string) string {
 		return fmt.Sprintf("%s…(token, %d bytes)", tok[:8], len(tok))
 	})
 }

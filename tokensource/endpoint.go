@@ -11,11 +11,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/livekit-ffi-go/sdk/internal/redact"
 )
 
 // Endpoint defaults.
@@ -357,13 +358,11 @@ func redactURL(u *url.URL) string {
 	return r.String()
 }
 
-var jwtLike = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
-
 // scrubBody makes a bounded, printable prefix of an error body with JWTs
 // redacted.
 func scrubBody(b []byte) string {
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	return jwtLike.ReplaceAllStringFunc(s, Redact)
+	return redact.JWTs(s, Redact)
 }
 
 // backoff returns base*2^attempt capped at maxBackoff, with jitter in
