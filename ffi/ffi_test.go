@@ -142,14 +142,14 @@ func TestRequestErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "required") {
 		t.Fatalf("err = %v, want a required-field error", err)
 	}
-	if _, err := c.Start(&pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}}, nil); err == nil {
+	if _, err := c.Start(&pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}}, CallOptions{}); err == nil {
 		t.Fatal("Start accepted a synchronous request")
 	}
 }
 
 func TestAsyncConnectToClosedPortFails(t *testing.T) {
 	c := client(t)
-	call, err := c.Start(connectRequest("ws://"+testnet.ClosedPort(t), 0, 2*time.Second), nil)
+	call, err := c.Start(connectRequest("ws://"+testnet.ClosedPort(t), 0, 2*time.Second), CallOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestAsyncConnectToClosedPortFails(t *testing.T) {
 func TestCancelledWaitLeavesNothingBehind(t *testing.T) {
 	c := client(t)
 	late := make(chan *pb.FfiEvent, 1)
-	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 1500*time.Millisecond), func(ev *pb.FfiEvent) { late <- ev })
+	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 1500*time.Millisecond), CallOptions{Late: func(ev *pb.FfiEvent) { late <- ev }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,9 +184,6 @@ func TestCancelledWaitLeavesNothingBehind(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || ev != nil {
 		t.Fatalf("Wait = %v, %v; want context.Canceled", ev, err)
 	}
-	if n := c.Pending(); n != 0 {
-		t.Fatalf("%d waiters left after a cancelled wait", n)
-	}
 	select {
 	case ev := <-late:
 		if ev.GetConnect().GetAsyncId() != call.ID() {
@@ -194,6 +191,9 @@ func TestCancelledWaitLeavesNothingBehind(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the late completion never reached its LateFunc")
+	}
+	if n := c.Pending(); n != 0 {
+		t.Fatalf("%d calls still registered after the late completion", n)
 	}
 }
 
@@ -212,7 +212,7 @@ func TestConcurrentAsyncRequestsCompleteOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				call, err := c.Start(connectRequest(addr, 0, 2*time.Second), nil)
+				call, err := c.Start(connectRequest(addr, 0, 2*time.Second), CallOptions{})
 				if err != nil {
 					errs <- err
 					return
@@ -272,8 +272,8 @@ func TestRoomEventsReachSubscriberInOrder(t *testing.T) {
 	const handle, n = 1 << 45, 2000
 	var got []uint64
 	done := make(chan struct{})
-	sub, err := c.SubscribeRoom(handle, func(ev *pb.RoomEvent) {
-		got = append(got, uint64(len(ev.GetRoomSidChanged().GetSid())))
+	sub, err := c.Subscribe(RoomEvents, handle, func(ev *pb.FfiEvent) {
+		got = append(got, uint64(len(ev.GetRoomEvent().GetRoomSidChanged().GetSid())))
 		if len(got) == n {
 			close(done)
 		}
@@ -282,7 +282,7 @@ func TestRoomEventsReachSubscriberInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	if _, err := c.SubscribeRoom(handle, func(*pb.RoomEvent) {}); err == nil {
+	if _, err := c.Subscribe(RoomEvents, handle, func(*pb.FfiEvent) {}); err == nil {
 		t.Fatal("second subscriber for one room accepted")
 	}
 	// Feed events through the C callback path, from C, as the library does.
@@ -310,7 +310,7 @@ func TestVersionMismatchIsRefused(t *testing.T) {
 	saved := versionEnv
 	versionEnv = "LIVEKIT_FFI_VERSION=0.0.1\n"
 	defer func() { versionEnv = saved }()
-	_, err := openLibrary(c.LibraryPath(), false)
+	_, _, err := openLibrary(c.LibraryPath(), false)
 	var verr *VersionError
 	if !errors.As(err, &verr) || !errors.Is(err, ErrLibrary) {
 		t.Fatalf("err = %v, want a VersionError", err)
@@ -320,14 +320,14 @@ func TestVersionMismatchIsRefused(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	if _, err := openLibrary(c.LibraryPath(), true); err != nil {
+	if _, _, err := openLibrary(c.LibraryPath(), true); err != nil {
 		t.Fatalf("SkipVersionCheck still refused: %v", err)
 	}
 }
 
 func TestMissingAndWrongLibraryErrors(t *testing.T) {
 	t.Run("missing file", func(t *testing.T) {
-		_, err := openLibrary("/nonexistent/liblivekit_ffi.so", false)
+		_, _, err := openLibrary("/nonexistent/liblivekit_ffi.so", false)
 		var lerr *LoadError
 		if !errors.As(err, &lerr) || !errors.Is(err, ErrLibrary) {
 			t.Fatalf("err = %v, want a LoadError", err)
@@ -340,14 +340,14 @@ func TestMissingAndWrongLibraryErrors(t *testing.T) {
 	})
 	t.Run("env path missing", func(t *testing.T) {
 		t.Setenv("LIVEKIT_LIB_PATH", "/nonexistent/env/liblivekit_ffi.so")
-		_, err := openLibrary("", false)
+		_, _, err := openLibrary("", false)
 		if err == nil || !strings.Contains(err.Error(), "/nonexistent/env/liblivekit_ffi.so") {
 			t.Fatalf("err = %v, want it to name LIVEKIT_LIB_PATH's file", err)
 		}
 	})
 	t.Run("not a livekit library", func(t *testing.T) {
 		other := findSystemLibrary(t)
-		_, err := openLibrary(other, false)
+		_, _, err := openLibrary(other, false)
 		if err == nil || !strings.Contains(err.Error(), "not a livekit-ffi library") {
 			t.Fatalf("err = %v, want 'not a livekit-ffi library'", err)
 		}
@@ -355,7 +355,7 @@ func TestMissingAndWrongLibraryErrors(t *testing.T) {
 	t.Run("not a library at all", func(t *testing.T) {
 		f := t.TempDir() + "/liblivekit_ffi.so"
 		os.WriteFile(f, []byte("garbage"), 0o644)
-		_, err := openLibrary(f, false)
+		_, _, err := openLibrary(f, false)
 		var lerr *LoadError
 		if !errors.As(err, &lerr) || lerr.Path != f {
 			t.Fatalf("err = %v, want a LoadError for %s", err, f)
@@ -423,7 +423,7 @@ func TestLogsReachSlogFilteredByLevel(t *testing.T) {
 	// A failed connect logs at every level, debug included.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := c.Do(ctx, connectRequest("ws://"+testnet.ClosedPort(t), 0, time.Second), nil); err != nil {
+	if _, err := c.Do(ctx, connectRequest("ws://"+testnet.ClosedPort(t), 0, time.Second), CallOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// The library flushes logs at least once a second.
@@ -446,7 +446,7 @@ func TestPanicFailsPendingWaitersAndIsExposed(t *testing.T) {
 	var hook atomic.Pointer[PanicError]
 	hooked := make(chan struct{})
 	c := reload(t, Options{Logger: slog.New(slog.DiscardHandler), OnPanic: func(p *PanicError) { hook.Store(p); close(hooked) }})
-	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 20*time.Second), nil)
+	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 20*time.Second), CallOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,11 +488,11 @@ func TestDisposeFailsPendingAndReleasesGoroutines(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 20*time.Second), nil)
+	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 20*time.Second), CallOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := c.SubscribeRoom(1<<44, func(*pb.RoomEvent) {})
+	sub, err := c.Subscribe(RoomEvents, 1<<44, func(*pb.FfiEvent) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,7 +532,7 @@ func BenchmarkEventPump(b *testing.B) {
 	var got atomic.Int64
 	done := make(chan struct{}, 1)
 	var want atomic.Int64
-	sub, err := c.SubscribeRoom(handle, func(*pb.RoomEvent) {
+	sub, err := c.Subscribe(RoomEvents, handle, func(*pb.FfiEvent) {
 		if got.Add(1) == want.Load() {
 			done <- struct{}{}
 		}
@@ -608,5 +608,216 @@ func TestLogRecordsNeverCarryTokens(t *testing.T) {
 			t.Fatal("the record never reached the handler")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func emit(t testing.TB, ev *pb.FfiEvent) {
+	t.Helper()
+	b, err := proto.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nativeEmit(b, 1)
+}
+
+func TestEventsRouteByKindAndHandle(t *testing.T) {
+	c := client(t)
+	const handle = 1 << 43
+	audio := make(chan *pb.FfiEvent, 4)
+	video := make(chan *pb.FfiEvent, 4)
+	sa, err := c.Subscribe(AudioStreamEvents, handle, func(ev *pb.FfiEvent) { audio <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sa.Close()
+	sv, err := c.Subscribe(VideoStreamEvents, handle, func(ev *pb.FfiEvent) { video <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	eos := func(h uint64) *pb.FfiEvent {
+		return &pb.FfiEvent{Message: &pb.FfiEvent_AudioStreamEvent{AudioStreamEvent: &pb.AudioStreamEvent{
+			StreamHandle: proto.Uint64(h), Message: &pb.AudioStreamEvent_Eos{Eos: &pb.AudioStreamEOS{}}}}}
+	}
+	emit(t, eos(handle+1)) // another stream: nobody listens
+	emit(t, &pb.FfiEvent{Message: &pb.FfiEvent_VideoStreamEvent{VideoStreamEvent: &pb.VideoStreamEvent{
+		StreamHandle: proto.Uint64(handle), Message: &pb.VideoStreamEvent_Eos{Eos: &pb.VideoStreamEOS{}}}}})
+	emit(t, eos(handle))
+	select {
+	case ev := <-audio:
+		if ev.GetAudioStreamEvent().GetStreamHandle() != handle {
+			t.Fatalf("audio subscriber got stream %d", ev.GetAudioStreamEvent().GetStreamHandle())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("audio event not delivered")
+	}
+	select {
+	case ev := <-video:
+		if ev.GetVideoStreamEvent() == nil {
+			t.Fatalf("video subscriber got %v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("video event not delivered")
+	}
+	sv.Close()
+	emit(t, &pb.FfiEvent{Message: &pb.FfiEvent_VideoStreamEvent{VideoStreamEvent: &pb.VideoStreamEvent{
+		StreamHandle: proto.Uint64(handle), Message: &pb.VideoStreamEvent_Eos{Eos: &pb.VideoStreamEOS{}}}}})
+	emit(t, eos(handle)) // the audio route still works, and arrives after the video event above
+	<-audio
+	select {
+	case ev := <-video:
+		t.Fatalf("closed subscription still got %v", ev)
+	default:
+	}
+	if len(audio) != 0 {
+		t.Fatal("the unsubscribed stream's event reached the wrong subscriber")
+	}
+}
+
+func TestSubscriberPanicDoesNotStopThePump(t *testing.T) {
+	c := client(t)
+	const handle = 1 << 42
+	s1, err := c.Subscribe(RPCInvocations, handle, func(*pb.FfiEvent) { panic("subscriber bug") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	got := make(chan struct{}, 1)
+	s2, err := c.Subscribe(RPCInvocations, handle+1, func(*pb.FfiEvent) { got <- struct{}{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	inv := func(h uint64) *pb.FfiEvent {
+		return &pb.FfiEvent{Message: &pb.FfiEvent_RpcMethodInvocation{RpcMethodInvocation: &pb.RpcMethodInvocationEvent{
+			LocalParticipantHandle: proto.Uint64(h), InvocationId: proto.Uint64(1), Method: proto.String("m"),
+			RequestId: proto.String("r"), CallerIdentity: proto.String("c"), Payload: proto.String(""), ResponseTimeoutMs: proto.Uint32(1)}}}
+	}
+	emit(t, inv(handle))
+	emit(t, inv(handle+1))
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pump stopped after a subscriber panicked")
+	}
+}
+
+func TestFailOwnerEndsItsCallsOnly(t *testing.T) {
+	c := client(t)
+	addr := "ws://" + testnet.SilentListener(t)
+	mine, err := c.Start(connectRequest(addr, 0, 3*time.Second), CallOptions{Owner: 77})
+	if err != nil {
+		t.Fatal(err)
+	}
+	abandoned, err := c.Start(connectRequest(addr, 0, 3*time.Second), CallOptions{Owner: 77})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.Start(connectRequest(addr, 0, 3*time.Second), CallOptions{Owner: 78})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := abandoned.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("abandoned wait: %v", err)
+	}
+	gone := errors.New("owner went away")
+	if n := c.FailOwner(77, gone); n != 2 {
+		t.Fatalf("FailOwner ended %d calls, want 2 (one waited for, one abandoned)", n)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if _, err := mine.Wait(wctx); !errors.Is(err, gone) {
+		t.Fatalf("owned call: %v, want the owner's error", err)
+	}
+	if _, err := other.Wait(wctx); err != nil {
+		t.Fatalf("another owner's call: %v, want its real completion", err)
+	}
+	if n := c.Pending(); n != 0 {
+		t.Fatalf("%d calls still registered", n)
+	}
+}
+
+func TestDoWithEndedContextSendsNothing(t *testing.T) {
+	c := client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := c.nextID.Load()
+	if _, err := c.Do(ctx, connectRequest("ws://"+testnet.ClosedPort(t), 0, time.Second), CallOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do = %v, want context.Canceled", err)
+	}
+	if c.nextID.Load() != before {
+		t.Fatal("a request was sent with an ended context")
+	}
+}
+
+func TestOnCompleteRunsBeforeLaterEvents(t *testing.T) {
+	c := client(t)
+	const handle = 1 << 41
+	var completed atomic.Bool
+	call, err := c.Start(connectRequest("ws://"+testnet.SilentListener(t), 0, 2*time.Second), CallOptions{
+		OnComplete: func(*pb.FfiEvent) { completed.Store(true) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sawCompleted := make(chan bool, 1)
+	sub, err := c.Subscribe(RoomEvents, handle, func(*pb.FfiEvent) { sawCompleted <- completed.Load() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	// The completion, then a room event, as the library sends a publish's callback before
+	// the LocalTrackPublished that follows it.
+	emit(t, &pb.FfiEvent{Message: &pb.FfiEvent_Connect{Connect: &pb.ConnectCallback{
+		AsyncId: proto.Uint64(call.ID()), Message: &pb.ConnectCallback_Error{Error: "synthetic"}}}})
+	emit(t, &pb.FfiEvent{Message: &pb.FfiEvent_RoomEvent{RoomEvent: &pb.RoomEvent{RoomHandle: proto.Uint64(handle),
+		Message: &pb.RoomEvent_RoomSidChanged{RoomSidChanged: &pb.RoomSidChanged{Sid: proto.String("x")}}}}})
+	select {
+	case ok := <-sawCompleted:
+		if !ok {
+			t.Fatal("the room event was routed before the completion's OnComplete ran")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("room event not delivered")
+	}
+	ev, err := call.Wait(context.Background())
+	if err != nil || ev.GetConnect().GetError() != "synthetic" {
+		t.Fatalf("Wait = %v, %v", ev, err)
+	}
+}
+
+func TestLoadRefusesDifferentOptions(t *testing.T) {
+	c := client(t)
+	if got, err := Load(Options{}); err != nil || got != c {
+		t.Fatalf("Load(zero options) = %v, %v; want the loaded client", got, err)
+	}
+	if got, err := Load(testOptions); err != nil || got != c {
+		t.Fatalf("Load(same options) = %v, %v", got, err)
+	}
+	for name, o := range map[string]Options{
+		"logger":  {Logger: slog.New(slog.DiscardHandler)},
+		"level":   {LogLevel: slog.LevelDebug},
+		"path":    {LibraryPath: "/elsewhere/liblivekit_ffi.so"},
+		"onpanic": {OnPanic: func(*PanicError) {}},
+	} {
+		if _, err := Load(o); err == nil || !strings.Contains(err.Error(), "already loaded") {
+			t.Errorf("%s: Load = %v, want an 'already loaded' error", name, err)
+		}
+	}
+}
+
+func TestLibraryWithoutVersionCallIsRefused(t *testing.T) {
+	c := client(t)
+	saved := libraryVersion
+	libraryVersion = func() string { return "" }
+	defer func() { libraryVersion = saved }()
+	_, _, err := openLibrary(c.LibraryPath(), false)
+	var verr *VersionError
+	if !errors.As(err, &verr) || !strings.Contains(err.Error(), "cannot report") {
+		t.Fatalf("err = %v, want a VersionError saying the version is unknown", err)
+	}
+	if _, _, err := openLibrary(c.LibraryPath(), true); err != nil {
+		t.Fatalf("SkipVersionCheck still refused: %v", err)
 	}
 }

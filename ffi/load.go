@@ -64,10 +64,12 @@ func candidates(explicit string) []string {
 	return append(out, libraryFile())
 }
 
-// openLibrary loads the first usable candidate and checks its version.
-func openLibrary(explicit string, skipVersionCheck bool) (string, error) {
+// openLibrary loads the first usable candidate and checks its version before anything in
+// it runs. A library that cannot say its version (livekit-ffi before 0.13) is refused unless
+// skipVersionCheck: its protocol may not be the one this module was generated from.
+func openLibrary(explicit string, skipVersionCheck bool) (path, version string, err error) {
 	if !cgoEnabled {
-		return "", ErrNoCgo
+		return "", "", ErrNoCgo
 	}
 	list := candidates(explicit)
 	var lastErr error
@@ -76,7 +78,7 @@ func openLibrary(explicit string, skipVersionCheck bool) (string, error) {
 		if strings.ContainsRune(path, os.PathSeparator) {
 			if _, err := os.Stat(path); err != nil {
 				if i == 0 && (explicit != "" || os.Getenv("LIVEKIT_LIB_PATH") != "") {
-					return "", &LoadError{Path: path, Reason: "no such file"}
+					return "", "", &LoadError{Path: path, Reason: "no such file"}
 				}
 				if !last {
 					continue // an automatic candidate that is not there: try the next
@@ -86,18 +88,26 @@ func openLibrary(explicit string, skipVersionCheck bool) (string, error) {
 		if err := openNative(path); err != nil {
 			lastErr = err
 			if explicit != "" || os.Getenv("LIVEKIT_LIB_PATH") != "" {
-				return "", err
+				return "", "", err
 			}
 			continue
 		}
-		if got := nativeVersion(); !skipVersionCheck && got != "" && got != PinnedVersion() {
-			return path, &VersionError{Path: path, Got: got, Want: PinnedVersion()}
+		got := libraryVersion()
+		if !skipVersionCheck && got != PinnedVersion() {
+			if got == "" {
+				got = "a version it cannot report (no build_version call)"
+			}
+			return path, "", &VersionError{Path: path, Got: got, Want: PinnedVersion()}
 		}
-		return path, nil
+		return path, got, nil
 	}
 	if le, ok := lastErr.(*LoadError); ok && le.Path == libraryFile() {
 		// Nothing found anywhere: say where we looked.
-		return "", &LoadError{Path: libraryFile(), Reason: "not found beside the executable, in " + installDir() + ", or on the system library path"}
+		return "", "", &LoadError{Path: libraryFile(), Reason: "not found beside the executable, in " + installDir() + ", or on the system library path"}
 	}
-	return "", lastErr
+	return "", "", lastErr
 }
+
+// libraryVersion asks the loaded library for its version; a variable so tests can play a
+// library that has no version call.
+var libraryVersion = nativeVersion
