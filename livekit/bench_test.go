@@ -44,7 +44,7 @@ func BenchmarkDataRoundTrip(b *testing.B) {
 	bob, err := livekit.Connect(ctx, env.Server.URL(), mint(b, name, "echo"), livekit.WithEventHandler(func(ev livekit.Event) {
 		if d, ok := ev.(livekit.DataReceived); ok {
 			<-ready
-			bob.PublishData(ctx, d.Data, livekit.WithTopic("echo"))
+			bob.LocalParticipant().PublishData(ctx, d.Data, livekit.DataOptions{Topic: "echo"})
 		}
 	}))
 	if err != nil {
@@ -70,7 +70,7 @@ func BenchmarkDataRoundTrip(b *testing.B) {
 	var rtts []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		if err := alice.PublishData(ctx, payload, livekit.WithTopic("ping")); err != nil {
+		if err := alice.LocalParticipant().PublishData(ctx, payload, livekit.DataOptions{Topic: "ping"}); err != nil {
 			b.Fatal(err)
 		}
 		select {

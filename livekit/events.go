@@ -1,39 +1,53 @@
 package livekit
 
 import (
-	"strings"
 	"time"
 
-	pb "github.com/livekit-ffi-go/sdk/proto"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
 
 // Event is something that happened in a room. The concrete types are listed below; switch on
-// them. Events of one room arrive in the order the server and the library produced them.
+// them. Events of one room arrive in the order the server and the library produced them. The
+// room's state is updated before its event is delivered, so it may already be ahead of the
+// event being handled (a participant whose ParticipantConnected is being handled may have left
+// again); the event itself carries a snapshot taken when it happened.
 type Event interface{ isEvent() }
 
-// ParticipantConnected: a remote participant joined.
-type ParticipantConnected struct{ Participant Participant }
-
-// ParticipantDisconnected: a remote participant left.
-type ParticipantDisconnected struct {
-	Identity string
-	Reason   DisconnectReason
+// ParticipantConnected reports that a remote participant joined.
+type ParticipantConnected struct {
+	Participant *RemoteParticipant
+	Info        ParticipantInfo
 }
 
-// ConnectionStateChanged: the room's connection state changed.
+// ParticipantDisconnected reports that a remote participant left. Participant still answers
+// Info with its last known state.
+type ParticipantDisconnected struct {
+	Participant *RemoteParticipant
+	Identity    string
+	Reason      DisconnectReason
+}
+
+// ParticipantActive reports that a participant's media connection is up.
+type ParticipantActive struct{ Identity string }
+
+// ParticipantsUpdated reports the server's view of some participants (sent in batches).
+type ParticipantsUpdated struct{ Participants []ParticipantInfo }
+
+// ConnectionStateChanged reports that the room's connection state changed.
 type ConnectionStateChanged struct{ State ConnectionState }
 
-// Reconnecting: the connection dropped and the library is trying to resume it.
+// Reconnecting reports that the connection dropped and the library is trying to get it back.
 type Reconnecting struct{}
 
-// Reconnected: the connection was resumed.
+// Reconnected reports that the connection is back.
 type Reconnected struct{}
 
-// Disconnected: the room is disconnected for good (by Disconnect, the server, or a failure).
+// Disconnected reports that the room is disconnected for good (by Disconnect, the server, or a
+// failure). It is the last event of every room, delivered exactly once.
 type Disconnected struct{ Reason DisconnectReason }
 
-// DataReceived: a data packet from a participant (From is empty when a server API sent it).
+// DataReceived carries a data packet from a participant (From is empty when a server API sent
+// it).
 type DataReceived struct {
 	Data     []byte
 	Topic    string
@@ -41,28 +55,82 @@ type DataReceived struct {
 	Reliable bool
 }
 
-// RoomSIDChanged: the server assigned the room's SID (it may arrive after Connect returns).
+// SIPDTMFReceived carries a DTMF tone a SIP participant (or PublishDTMF) sent.
+type SIPDTMFReceived struct {
+	From  string
+	Code  uint32
+	Digit string
+}
+
+// RoomSIDChanged reports the room's server id (it may arrive after Connect returns).
 type RoomSIDChanged struct{ SID string }
 
-// RoomMetadataChanged: the room's metadata changed.
+// RoomMetadataChanged reports that the room's metadata changed.
 type RoomMetadataChanged struct{ Metadata string }
 
-// ParticipantMetadataChanged: a participant's metadata changed (local or remote).
+// RoomUpdated carries the server's new view of the room.
+type RoomUpdated struct{ Info RoomInfo }
+
+// RoomMoved reports that the server moved this participant to another room.
+type RoomMoved struct{ Info RoomInfo }
+
+// ParticipantMetadataChanged reports that a participant's metadata changed (local or remote).
 type ParticipantMetadataChanged struct{ Identity, Metadata string }
 
-// ParticipantNameChanged: a participant's name changed (local or remote).
+// ParticipantNameChanged reports that a participant's name changed (local or remote).
 type ParticipantNameChanged struct{ Identity, Name string }
 
-// ParticipantAttributesChanged: some attributes of a participant changed. Changed holds the
-// changed keys with their new values (an empty value means the key was removed).
+// ParticipantAttributesChanged reports that some attributes of a participant changed. Changed
+// holds the changed keys with their new values (an empty value means the key was removed).
 type ParticipantAttributesChanged struct {
 	Identity string
 	Changed  map[string]string
 }
 
-// TokenRefreshed: the server issued a new access token for this participant. The room keeps
-// it for reconnects (Room.Token) and, if it was joined through a tokensource.Cache, hands it
-// to the cache so the next connect with the same options reuses it.
+// ParticipantPermissionChanged reports a participant's new permissions.
+type ParticipantPermissionChanged struct {
+	Identity   string
+	Permission ParticipantPermission
+}
+
+// ActiveSpeakersChanged lists who is speaking now, loudest first.
+type ActiveSpeakersChanged struct{ Identities []string }
+
+// ConnectionQualityChanged reports the server's estimate of a participant's connection.
+type ConnectionQualityChanged struct {
+	Identity string
+	Quality  ConnectionQuality
+}
+
+// ParticipantEncryptionStatusChanged reports whether a participant's media is encrypted.
+type ParticipantEncryptionStatusChanged struct {
+	Identity    string
+	IsEncrypted bool
+}
+
+// EncryptionStateChanged reports the state of a participant's frame encryption (an undecryptable
+// track shows as EncryptionStateDecryptionFailed or EncryptionStateMissingKey).
+type EncryptionStateChanged struct {
+	Identity string
+	State    EncryptionState
+}
+
+// TranscriptionReceived carries transcription segments for a participant's track.
+type TranscriptionReceived struct {
+	Identity string
+	TrackSID string
+	Segments []TranscriptionSegment
+}
+
+// ChatMessageReceived carries a chat message.
+type ChatMessageReceived struct {
+	From    string
+	Message ChatMessage
+}
+
+// TokenRefreshed reports that the server issued a new access token for this participant. The
+// room keeps it for reconnects (Room.Token) and, if it was joined through a source that
+// implements tokensource.TokenUpdater (Bind over a Cache does), hands it to that source.
 type TokenRefreshed struct {
 	Token     string
 	Identity  string
@@ -70,103 +138,63 @@ type TokenRefreshed struct {
 	Claims    *tokensource.Claims // nil if the token could not be decoded
 }
 
-func (ParticipantConnected) isEvent()         {}
-func (ParticipantDisconnected) isEvent()      {}
-func (ConnectionStateChanged) isEvent()       {}
-func (Reconnecting) isEvent()                 {}
-func (Reconnected) isEvent()                  {}
-func (Disconnected) isEvent()                 {}
-func (DataReceived) isEvent()                 {}
-func (RoomSIDChanged) isEvent()               {}
-func (RoomMetadataChanged) isEvent()          {}
-func (ParticipantMetadataChanged) isEvent()   {}
-func (ParticipantNameChanged) isEvent()       {}
-func (ParticipantAttributesChanged) isEvent() {}
-func (TokenRefreshed) isEvent()               {}
-
-// Participant is a snapshot of a participant's state.
-type Participant struct {
-	SID        string
-	Identity   string
-	Name       string
-	Metadata   string
-	Attributes map[string]string
-	Kind       ParticipantKind
+// RoomInfo is the server's view of the room.
+type RoomInfo struct {
+	SID              string
+	Name             string
+	Metadata         string
+	NumParticipants  int
+	NumPublishers    int
+	MaxParticipants  int
+	ActiveRecording  bool
+	CreationTime     time.Time
+	EmptyTimeout     time.Duration
+	DepartureTimeout time.Duration
 }
 
-func participantFrom(info *pb.ParticipantInfo) Participant {
-	attrs := make(map[string]string, len(info.GetAttributes()))
-	for k, v := range info.GetAttributes() {
-		attrs[k] = v
-	}
-	return Participant{
-		SID:        info.GetSid(),
-		Identity:   info.GetIdentity(),
-		Name:       info.GetName(),
-		Metadata:   info.GetMetadata(),
-		Attributes: attrs,
-		Kind:       ParticipantKind(info.GetKind()),
-	}
+// TranscriptionSegment is one piece of a transcription. Start and End are offsets in the
+// track's media time.
+type TranscriptionSegment struct {
+	ID       string
+	Text     string
+	Start    time.Duration
+	End      time.Duration
+	Final    bool
+	Language string
 }
 
-func (p Participant) clone() Participant {
-	attrs := make(map[string]string, len(p.Attributes))
-	for k, v := range p.Attributes {
-		attrs[k] = v
-	}
-	p.Attributes = attrs
-	return p
+// ChatMessage is a message of LiveKit's chat protocol.
+type ChatMessage struct {
+	ID        string
+	Timestamp time.Time
+	Message   string
+	Edited    time.Time // zero unless edited
+	Deleted   bool
+	Generated bool
 }
 
-// ConnectionState is the room's connection state.
-type ConnectionState int
-
-const (
-	StateDisconnected ConnectionState = ConnectionState(pb.ConnectionState_CONN_DISCONNECTED)
-	StateConnected    ConnectionState = ConnectionState(pb.ConnectionState_CONN_CONNECTED)
-	StateReconnecting ConnectionState = ConnectionState(pb.ConnectionState_CONN_RECONNECTING)
-)
-
-func (s ConnectionState) String() string {
-	switch s {
-	case StateDisconnected:
-		return "disconnected"
-	case StateConnected:
-		return "connected"
-	case StateReconnecting:
-		return "reconnecting"
-	}
-	return "unknown"
-}
-
-// DisconnectReason says why a participant or the room disconnected.
-type DisconnectReason int32
-
-// A few reasons programs commonly check; String names them all.
-const (
-	ReasonUnknown            = DisconnectReason(pb.DisconnectReason_UNKNOWN_REASON)
-	ReasonClientInitiated    = DisconnectReason(pb.DisconnectReason_CLIENT_INITIATED)
-	ReasonDuplicateIdentity  = DisconnectReason(pb.DisconnectReason_DUPLICATE_IDENTITY)
-	ReasonServerShutdown     = DisconnectReason(pb.DisconnectReason_SERVER_SHUTDOWN)
-	ReasonParticipantRemoved = DisconnectReason(pb.DisconnectReason_PARTICIPANT_REMOVED)
-	ReasonRoomDeleted        = DisconnectReason(pb.DisconnectReason_ROOM_DELETED)
-)
-
-func (r DisconnectReason) String() string {
-	return strings.ToLower(pb.DisconnectReason(r).String())
-}
-
-// ParticipantKind says what kind of client a participant is.
-type ParticipantKind int32
-
-const (
-	KindStandard = ParticipantKind(pb.ParticipantKind_PARTICIPANT_KIND_STANDARD)
-	KindIngress  = ParticipantKind(pb.ParticipantKind_PARTICIPANT_KIND_INGRESS)
-	KindEgress   = ParticipantKind(pb.ParticipantKind_PARTICIPANT_KIND_EGRESS)
-	KindSIP      = ParticipantKind(pb.ParticipantKind_PARTICIPANT_KIND_SIP)
-	KindAgent    = ParticipantKind(pb.ParticipantKind_PARTICIPANT_KIND_AGENT)
-)
-
-func (k ParticipantKind) String() string {
-	return strings.ToLower(strings.TrimPrefix(pb.ParticipantKind(k).String(), "PARTICIPANT_KIND_"))
-}
+func (ParticipantConnected) isEvent()               {}
+func (ParticipantDisconnected) isEvent()            {}
+func (ParticipantActive) isEvent()                  {}
+func (ParticipantsUpdated) isEvent()                {}
+func (ConnectionStateChanged) isEvent()             {}
+func (Reconnecting) isEvent()                       {}
+func (Reconnected) isEvent()                        {}
+func (Disconnected) isEvent()                       {}
+func (DataReceived) isEvent()                       {}
+func (SIPDTMFReceived) isEvent()                    {}
+func (RoomSIDChanged) isEvent()                     {}
+func (RoomMetadataChanged) isEvent()                {}
+func (RoomUpdated) isEvent()                        {}
+func (RoomMoved) isEvent()                          {}
+func (ParticipantMetadataChanged) isEvent()         {}
+func (ParticipantNameChanged) isEvent()             {}
+func (ParticipantAttributesChanged) isEvent()       {}
+func (ParticipantPermissionChanged) isEvent()       {}
+func (ActiveSpeakersChanged) isEvent()              {}
+func (ConnectionQualityChanged) isEvent()           {}
+func (ParticipantEncryptionStatusChanged) isEvent() {}
+func (EncryptionStateChanged) isEvent()             {}
+func (TranscriptionReceived) isEvent()              {}
+func (ChatMessageReceived) isEvent()                {}
+func (TokenRefreshed) isEvent()                     {}

@@ -9,22 +9,47 @@ import (
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
 
-// Join through a caching token endpoint and follow the server's token refreshes. The cache
-// receives every refreshed token, so the next connect with the same options reuses it.
-func ExampleConnectConfigurable() {
+// Join with a token you already have and send a message to everyone.
+func ExampleConnect() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>", livekit.WithConnectTimeout(10*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	if err := room.LocalParticipant().PublishData(ctx, []byte("hello"), livekit.DataOptions{Topic: "chat"}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Join through a caching token endpoint. Bind fixes the request options; the cache receives
+// every token the server refreshes, so the next connect with the same options reuses it.
+func ExampleConnectWith() {
 	ctx := context.Background()
 	endpoint, err := tokensource.NewEndpoint("https://example.com/api/token")
 	if err != nil {
 		log.Fatal(err)
 	}
 	cache := tokensource.NewCache(endpoint)
-	room, err := livekit.ConnectConfigurable(ctx, cache, tokensource.Options{RoomName: "support", ParticipantIdentity: "bot-1"},
+	src := tokensource.Bind(cache, tokensource.Options{RoomName: "support", ParticipantIdentity: "bot-1"})
+	room, err := livekit.ConnectWith(ctx, src)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	log.Printf("joined %s as %s", room.Name(), room.LocalParticipant().Identity())
+}
+
+// Push: a handler receives every event of the room, in order, on a goroutine of the room's own.
+func ExampleWithEventHandler() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>",
 		livekit.WithEventHandler(func(ev livekit.Event) {
 			switch e := ev.(type) {
-			case livekit.TokenRefreshed:
-				log.Printf("token refreshed for %s, valid until %s", e.Identity, e.ExpiresAt.Format(time.RFC3339))
 			case livekit.ParticipantConnected:
-				log.Printf("%s joined", e.Participant.Identity)
+				log.Printf("%s joined", e.Info.Identity)
+			case livekit.DataReceived:
+				log.Printf("%s says %q", e.From, e.Data)
 			case livekit.Disconnected:
 				log.Printf("disconnected: %s", e.Reason)
 			}
@@ -36,15 +61,55 @@ func ExampleConnectConfigurable() {
 	<-room.Done()
 }
 
-// Join with a token you already have and send a message to everyone.
-func ExampleConnect() {
+// Pull: range over the room's events, for example to combine them with a deadline. The loop
+// ends after Disconnected, or when the context ends.
+func ExampleRoom_Events() {
 	ctx := context.Background()
-	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>", livekit.WithConnectTimeout(10*time.Second))
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer room.Close()
-	if err := room.PublishData(ctx, []byte("hello"), livekit.WithTopic("chat")); err != nil {
+	stay, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for ev := range room.Events(stay) {
+		if t, ok := ev.(livekit.TokenRefreshed); ok {
+			log.Printf("token refreshed, valid until %s", t.ExpiresAt.Format(time.RFC3339))
+		}
+	}
+}
+
+// Follow the server's token refreshes: the room keeps the newest token for its reconnects.
+func ExampleTokenRefreshed() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>",
+		livekit.WithEventHandler(func(ev livekit.Event) {
+			if t, ok := ev.(livekit.TokenRefreshed); ok {
+				log.Printf("new token for %s, valid until %s", t.Identity, t.ExpiresAt)
+			}
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	<-room.Done()
+	log.Printf("the last token is %d bytes", len(room.Token()))
+}
+
+// Send a packet to one participant, unreliably, with a topic.
+func ExampleLocalParticipant_PublishData() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	err = room.LocalParticipant().PublishData(ctx, []byte(`{"x":1,"y":2}`), livekit.DataOptions{
+		Topic:        "cursor",
+		Destinations: []string{"alice"},
+		Lossy:        true,
+	})
+	if err != nil {
 		log.Fatal(err)
 	}
 }

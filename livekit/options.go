@@ -4,12 +4,14 @@ import (
 	"log/slog"
 	"time"
 
-	pb "github.com/livekit-ffi-go/sdk/proto"
 	"google.golang.org/protobuf/proto"
+
+	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
-// Option configures Connect and its variants.
-type Option func(*config)
+// ConnectOption configures Connect and ConnectWith. Options mirror the library's settings; an
+// option that is not given leaves the library's default in place.
+type ConnectOption func(*config)
 
 type config struct {
 	autoSubscribe  *bool
@@ -19,8 +21,12 @@ type config struct {
 	connectTimeout time.Duration
 	iceServers     []ICEServer
 	handler        func(Event)
+	eventBuffer    int
 	logger         *slog.Logger
 }
+
+// DefaultEventBuffer is how many events a room without an event handler keeps for Events.
+const DefaultEventBuffer = 1024
 
 // ICEServer is a STUN or TURN server for WebRTC, used in addition to what the server offers.
 type ICEServer struct {
@@ -30,16 +36,16 @@ type ICEServer struct {
 }
 
 // WithAutoSubscribe sets whether remote tracks are subscribed on publish (library default: true).
-func WithAutoSubscribe(on bool) Option { return func(c *config) { c.autoSubscribe = &on } }
+func WithAutoSubscribe(on bool) ConnectOption { return func(c *config) { c.autoSubscribe = &on } }
 
 // WithAdaptiveStream lets the server adapt video quality to what is rendered (default: false).
-func WithAdaptiveStream(on bool) Option { return func(c *config) { c.adaptiveStream = &on } }
+func WithAdaptiveStream(on bool) ConnectOption { return func(c *config) { c.adaptiveStream = &on } }
 
 // WithDynacast pauses video layers nobody subscribes to (default: false).
-func WithDynacast(on bool) Option { return func(c *config) { c.dynacast = &on } }
+func WithDynacast(on bool) ConnectOption { return func(c *config) { c.dynacast = &on } }
 
 // WithJoinRetries sets how often the library retries the initial join (library default: 3).
-func WithJoinRetries(n int) Option {
+func WithJoinRetries(n int) ConnectOption {
 	return func(c *config) {
 		v := uint32(max(n, 0))
 		c.joinRetries = &v
@@ -48,20 +54,44 @@ func WithJoinRetries(n int) Option {
 
 // WithConnectTimeout bounds each signal connection attempt (library default: 5 s). The
 // context passed to Connect bounds the whole connect, retries included.
-func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connectTimeout = d } }
+func WithConnectTimeout(d time.Duration) ConnectOption {
+	return func(c *config) { c.connectTimeout = d }
+}
 
 // WithICEServers adds ICE servers.
-func WithICEServers(s ...ICEServer) Option {
+func WithICEServers(s ...ICEServer) ConnectOption {
 	return func(c *config) { c.iceServers = append(c.iceServers, s...) }
 }
 
-// WithEventHandler receives the room's events, in order, on a goroutine of the room's own. A
-// slow handler delays only later events of this room: never the library, other rooms, or the
-// room's state (Token, RemoteParticipants ... are updated before the event is queued).
-func WithEventHandler(fn func(Event)) Option { return func(c *config) { c.handler = fn } }
+// WithEventHandler pushes the room's events to fn, in order, on a goroutine of the room's own.
+// A slow handler delays only later events of this room: never the library, other rooms, or the
+// room's state (Token, RemoteParticipants ... are updated before the event is queued). Events
+// wait for the handler in an unbounded queue. With a handler, Room.Events yields nothing.
+func WithEventHandler(fn func(Event)) ConnectOption { return func(c *config) { c.handler = fn } }
+
+// WithEventBuffer sets how many events a room without an event handler keeps for Room.Events
+// (DefaultEventBuffer if n <= 0). When the buffer is full the oldest event is dropped and
+// counted (Room.DroppedEvents), so a room whose events nobody reads holds bounded memory.
+func WithEventBuffer(n int) ConnectOption { return func(c *config) { c.eventBuffer = n } }
 
 // WithLogger sets where the room logs (nil: slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) ConnectOption { return func(c *config) { c.logger = l } }
+
+func newConfig(opts []ConnectOption) *config {
+	cfg := &config{}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.eventBuffer <= 0 {
+		cfg.eventBuffer = DefaultEventBuffer
+	}
+	return cfg
+}
 
 func (c *config) roomOptions() *pb.RoomOptions {
 	o := &pb.RoomOptions{
@@ -88,25 +118,4 @@ func (c *config) roomOptions() *pb.RoomOptions {
 		o.RtcConfig = rtc
 	}
 	return o
-}
-
-// DataOption configures PublishData.
-type DataOption func(*dataConfig)
-
-type dataConfig struct {
-	lossy        bool
-	topic        string
-	destinations []string
-}
-
-// WithLossy sends the packet unreliably (no retransmission, no ordering): for data where only
-// the latest value matters. Packets are reliable by default.
-func WithLossy() DataOption { return func(c *dataConfig) { c.lossy = true } }
-
-// WithTopic tags the packet so receivers can tell kinds of messages apart.
-func WithTopic(topic string) DataOption { return func(c *dataConfig) { c.topic = topic } }
-
-// WithDestinations sends the packet only to these participant identities (default: everyone).
-func WithDestinations(identities ...string) DataOption {
-	return func(c *dataConfig) { c.destinations = append(c.destinations, identities...) }
 }

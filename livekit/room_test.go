@@ -179,7 +179,7 @@ func TestConnectWithLiteralToken(t *testing.T) {
 	if r.Name() != name {
 		t.Errorf("Name = %q, want %q", r.Name(), name)
 	}
-	lp := r.LocalParticipant()
+	lp := r.LocalParticipant().Info()
 	if lp.Identity != "alice" || lp.Name != "alice name" {
 		t.Errorf("local participant = %+v", lp)
 	}
@@ -208,26 +208,26 @@ func TestConnectWithEndpointSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := roomName(t)
-	r, err := livekit.ConnectConfigurable(ctxFor(t, 30*time.Second), src, tokensource.Options{RoomName: name, ParticipantIdentity: "endpoint-user"})
+	r, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), tokensource.Bind(src, tokensource.Options{RoomName: name, ParticipantIdentity: "endpoint-user"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Name() != name || r.LocalParticipant().Identity != "endpoint-user" {
-		t.Fatalf("joined %q as %q", r.Name(), r.LocalParticipant().Identity)
+	if r.Name() != name || r.LocalParticipant().Identity() != "endpoint-user" {
+		t.Fatalf("joined %q as %q", r.Name(), r.LocalParticipant().Identity())
 	}
 }
 
 func TestConnectWithFixedSource(t *testing.T) {
 	name := roomName(t)
 	src := tokensource.Literal(tokensource.Response{ServerURL: env.Server.URL(), ParticipantToken: mint(t, name, "fixed")})
-	r, err := livekit.ConnectSource(ctxFor(t, 30*time.Second), src)
+	r, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.LocalParticipant().Identity != "fixed" {
-		t.Fatalf("identity %q", r.LocalParticipant().Identity)
+	if r.LocalParticipant().Identity() != "fixed" {
+		t.Fatalf("identity %q", r.LocalParticipant().Identity())
 	}
 }
 
@@ -250,7 +250,7 @@ func TestCachingSourceSecondConnectIsHitAndRefreshUpdatesIt(t *testing.T) {
 	opts := tokensource.Options{RoomName: roomName(t), ParticipantIdentity: "cached"}
 
 	ev := newEvents()
-	r, err := livekit.ConnectConfigurable(ctxFor(t, 30*time.Second), cache, opts, livekit.WithEventHandler(ev.handle))
+	r, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), tokensource.Bind(cache, opts), livekit.WithEventHandler(ev.handle))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestCachingSourceSecondConnectIsHitAndRefreshUpdatesIt(t *testing.T) {
 	}
 
 	// A second connect with the same options is served from the cache.
-	r2, err := livekit.ConnectConfigurable(ctxFor(t, 30*time.Second), cache, opts)
+	r2, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), tokensource.Bind(cache, opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestBoundCacheIsUpdatedToo(t *testing.T) {
 	cache := tokensource.NewCache(upstream)
 	opts := tokensource.Options{RoomName: roomName(t), ParticipantIdentity: "bound"}
 	ev := newEvents()
-	r, err := livekit.ConnectSource(ctxFor(t, 30*time.Second), tokensource.Bind(cache, opts), livekit.WithEventHandler(ev.handle))
+	r, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), tokensource.Bind(cache, opts), livekit.WithEventHandler(ev.handle))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestMetadataChangeBringsRefreshWithNewMetadata(t *testing.T) {
 		t.Fatalf("identity %q", ref.Identity)
 	}
 	waitFor(t, ev, 10*time.Second, func(e livekit.ParticipantMetadataChanged) bool { return e.Identity == "meta" && e.Metadata == want })
-	if got := r.LocalParticipant().Metadata; got != want {
+	if got := r.LocalParticipant().Info().Metadata; got != want {
 		t.Fatalf("local participant metadata %q, want %q", got, want)
 	}
 }
@@ -359,14 +359,14 @@ func TestTwoParticipantsExchangeData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	joined := waitFor(t, evB, 10*time.Second, func(e livekit.ParticipantConnected) bool { return e.Participant.Identity == "alice" })
-	if joined.Participant.Name != "alice name" {
-		t.Errorf("alice's name %q", joined.Participant.Name)
+	joined := waitFor(t, evB, 10*time.Second, func(e livekit.ParticipantConnected) bool { return e.Info.Identity == "alice" })
+	if joined.Info.Name != "alice name" {
+		t.Errorf("alice's name %q", joined.Info.Name)
 	}
-	if _, ok := b.RemoteParticipant("alice"); !ok {
+	if b.RemoteParticipant("alice") == nil {
 		t.Error("bob's room does not list alice")
 	}
-	if got := a.RemoteParticipants(); len(got) != 1 || got[0].Identity != "bob" {
+	if got := a.RemoteParticipants(); len(got) != 1 || got[0].Identity() != "bob" {
 		t.Errorf("alice sees %+v, want bob", got)
 	}
 
@@ -374,7 +374,7 @@ func TestTwoParticipantsExchangeData(t *testing.T) {
 	for i := range payload {
 		payload[i] = byte(i * 7)
 	}
-	if err := a.PublishData(ctxFor(t, 10*time.Second), payload, livekit.WithTopic("greetings")); err != nil {
+	if err := a.LocalParticipant().PublishData(ctxFor(t, 10*time.Second), payload, livekit.DataOptions{Topic: "greetings"}); err != nil {
 		t.Fatal(err)
 	}
 	got := waitFor[livekit.DataReceived](t, evB, 10*time.Second, nil)
@@ -383,7 +383,7 @@ func TestTwoParticipantsExchangeData(t *testing.T) {
 	}
 
 	// Lossy, addressed to bob only: over loopback it arrives, marked unreliable.
-	if err := a.PublishData(ctxFor(t, 10*time.Second), []byte("fast"), livekit.WithLossy(), livekit.WithTopic("pos"), livekit.WithDestinations("bob")); err != nil {
+	if err := a.LocalParticipant().PublishData(ctxFor(t, 10*time.Second), []byte("fast"), livekit.DataOptions{Lossy: true, Topic: "pos", Destinations: []string{"bob"}}); err != nil {
 		t.Fatal(err)
 	}
 	lossy := waitFor(t, evB, 10*time.Second, func(e livekit.DataReceived) bool { return e.Topic == "pos" })
@@ -394,11 +394,11 @@ func TestTwoParticipantsExchangeData(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.PublishData(ctxFor(t, time.Second), []byte("late")); !errors.Is(err, livekit.ErrClosed) {
+	if err := a.LocalParticipant().PublishData(ctxFor(t, time.Second), []byte("late"), livekit.DataOptions{}); !errors.Is(err, livekit.ErrClosed) {
 		t.Fatalf("PublishData after Close: %v, want ErrClosed", err)
 	}
 	waitFor(t, evB, 10*time.Second, func(e livekit.ParticipantDisconnected) bool { return e.Identity == "alice" })
-	if _, ok := b.RemoteParticipant("alice"); ok {
+	if b.RemoteParticipant("alice") != nil {
 		t.Error("alice still listed after leaving")
 	}
 }
@@ -458,7 +458,7 @@ func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 		src := tokensource.Literal(tokensource.Response{ServerURL: env.Server.URL()})
-		if _, err := livekit.ConnectSource(ctxFor(t, time.Second), src); err == nil {
+		if _, err := livekit.ConnectWith(ctxFor(t, time.Second), src); err == nil {
 			t.Fatal("empty token accepted")
 		}
 	})
@@ -570,7 +570,7 @@ func TestSlowHandlerDoesNotBlockOtherRooms(t *testing.T) {
 	waitFor[livekit.TokenRefreshed](t, ev, 10*time.Second, nil)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, ok := slow.RemoteParticipant("fast"); ok {
+		if slow.RemoteParticipant("fast") != nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -601,7 +601,7 @@ func TestMintedTokenWithAllClaimsIsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	lp := r.LocalParticipant()
+	lp := r.LocalParticipant().Info()
 	if lp.Identity != opts.ParticipantIdentity || lp.Name != opts.ParticipantName || lp.Metadata != opts.ParticipantMetadata {
 		t.Errorf("local participant %+v", lp)
 	}
@@ -637,7 +637,7 @@ func TestRoomDroppedWithoutCloseIsReleased(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.LocalParticipant().Identity != "forgotten" {
+		if r.LocalParticipant().Identity() != "forgotten" {
 			t.Fatal("joined as someone else")
 		}
 	}() // r is unreachable from here on

@@ -31,10 +31,13 @@ func required() bool {
 	return os.Getenv("LIVEKIT_REQUIRE_SERVER") == "1" || os.Getenv("LIVEKIT_REQUIRE_LIB") == "1"
 }
 
+// quiet is the one logger the tests load the library with (Load refuses a different one).
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 func requireLib(t *testing.T) {
 	t.Helper()
 	// Load honors LIVEKIT_LIB_PATH, so a wrong path there is caught here too.
-	if _, err := ffi.Load(ffi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+	if _, err := ffi.Load(ffi.Options{Logger: quiet}); err != nil {
 		if required() {
 			t.Fatalf("the native library is required here: %v", err)
 		}

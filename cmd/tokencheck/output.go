@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/livekit-ffi-go/sdk/internal/redact"
+	"github.com/livekit-ffi-go/sdk/tokensource"
 	"io"
 	"maps"
 	"os"
@@ -379,8 +381,16 @@ func fmtDur(d time.Duration) string {
 // out, a safety net under the printer, which never prints them in the first
 // place, for messages it does not control (errors, library logs).
 type secrets struct {
-	mu   sync.RWMutex
-	list []secret
+	mu     sync.RWMutex
+	list   []secret
+	tokens bool // mask anything shaped like a JWT too
+}
+
+// maskTokens makes scrub redact every JWT-shaped string, known or not.
+func (s *secrets) maskTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = true
 }
 
 type secret struct{ value, stand string }
@@ -399,6 +409,9 @@ func (s *secrets) scrub(text string) string {
 	defer s.mu.RUnlock()
 	for _, sec := range s.list {
 		text = strings.ReplaceAll(text, sec.value, sec.stand)
+	}
+	if s.tokens {
+		text = redact.JWTs(text, tokensource.Redact)
 	}
 	return text
 }

@@ -52,6 +52,15 @@ func TestScrubWriter(t *testing.T) {
 	if got, want := buf.String(), "auth [token] failed; short\n"; got != want {
 		t.Errorf("scrubbed %q, want %q", got, want)
 	}
+	// With token masking on, a token nobody registered (say, the trimmed form a server
+	// quotes) is redacted by its shape.
+	buf.Reset()
+	s.maskTokens()
+	unknown := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+	io.WriteString(w, "401 invalid token: "+unknown+"\n")
+	if strings.Contains(buf.String(), "c2lnbmF0dXJlLXNpZ25hdHVyZQ") || !strings.Contains(buf.String(), "eyJhbGci") {
+		t.Errorf("scrubbed %q: want the token redacted to its prefix", buf.String())
+	}
 }
 
 // Source selection, in process: which flags and variables pick which source.

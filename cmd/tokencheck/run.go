@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/internal/devenv"
-	"github.com/livekit-ffi-go/sdk/internal/queue"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -52,6 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sec.add(cfg.apiSecret, "[api secret]")
 	if !cfg.showToken {
 		sec.add(cfg.token, tokensource.Redact(cfg.token))
+		// Also any token-shaped text: a server quotes a rejected token as it saw it, not
+		// always as it was given (the library trims it first).
+		sec.maskTokens()
 	}
 	out := newPrinter(cfg.json, stdout, stderr, tty)
 
@@ -242,12 +244,11 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 	// scrubbing stderr, warnings and up.
 	slog.SetDefault(slog.New(slog.NewTextHandler(out.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
-	mb := queue.New[livekit.Event]() // the room never waits for tokencheck, even after it stops reading
 	connectCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	stop := out.progress(func() string { return "joining " + resp.ServerURL + "..." })
-	room, err := livekit.ConnectSource(connectCtx, tokensource.Literal(resp),
-		livekit.WithAutoSubscribe(false), // tokencheck needs no media
-		livekit.WithEventHandler(func(ev livekit.Event) { mb.Push(ev) }))
+	// Without an event handler the room keeps its events for room.Events, in order.
+	room, err := livekit.Connect(connectCtx, resp.ServerURL, resp.ParticipantToken,
+		livekit.WithAutoSubscribe(false)) // tokencheck needs no media
 	stop()
 	cancel()
 	if err != nil {
@@ -259,9 +260,9 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 	local := room.LocalParticipant()
 	var others []string
 	for _, p := range room.RemoteParticipants() {
-		others = append(others, p.Identity)
+		others = append(others, p.Identity())
 	}
-	out.connected(connectedEvent{Room: room.Name(), SID: room.SID(), Identity: local.Identity,
+	out.connected(connectedEvent{Room: room.Name(), SID: room.SID(), Identity: local.Identity(),
 		Participants: others, ElapsedMS: time.Since(start).Milliseconds()})
 
 	w := &watcher{cfg: cfg, out: out, sec: sec, start: start, sid: room.SID()}
@@ -275,31 +276,25 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 	deadline := time.Now().Add(stay)
 	var serverEnded bool
 	if stay > 0 {
-		timer := time.NewTimer(stay)
-		defer timer.Stop()
+		watchCtx, cancelWatch := context.WithTimeout(ctx, stay)
 		stop := out.progress(func() string {
 			left := time.Until(deadline).Round(time.Second)
 			return fmt.Sprintf("joined; watching for token refreshes (%d so far), %s left, Ctrl-C to stop", w.refreshes.Load(), left)
 		})
-	loop:
-		for {
-			select {
-			case <-ctx.Done():
-				out.info("interrupted; disconnecting")
-				break loop
-			case <-timer.C:
-				break loop
-			case <-room.Done():
+		for ev := range room.Events(watchCtx) {
+			w.handle(ev)
+			if _, ok := ev.(livekit.Disconnected); ok {
 				serverEnded = true
-				break loop
-			case <-mb.Ready():
-				w.handle(popAll(mb))
-				if untilRefresh && w.refreshes.Load() > 0 {
-					break loop
-				}
+			}
+			if untilRefresh && w.refreshes.Load() > 0 {
+				break
 			}
 		}
+		cancelWatch()
 		stop()
+		if ctx.Err() != nil {
+			out.info("interrupted; disconnecting")
+		}
 	}
 
 	if !serverEnded {
@@ -308,13 +303,13 @@ func join(ctx context.Context, cfg *config, resp tokensource.Response, out *prin
 			out.info("disconnect: %v", err)
 		}
 		cancel()
+		// Print what is left, in order, up to the room's last event.
+		rest, cancelRest := context.WithTimeout(context.WithoutCancel(ctx), disconnectTimeout)
+		for ev := range room.Events(rest) {
+			w.handle(ev)
+		}
+		cancelRest()
 	}
-	// Let the room report its end, then print what is left in order.
-	select {
-	case <-room.Done():
-	case <-time.After(disconnectTimeout):
-	}
-	w.handle(popAll(mb))
 	reason := w.reason
 	if reason == "" {
 		reason = "client_initiated"
@@ -346,47 +341,33 @@ type watcher struct {
 	reason    string       // from the Disconnected event
 }
 
-func (w *watcher) handle(evs []livekit.Event) {
-	for _, ev := range evs {
-		switch ev := ev.(type) {
-		case livekit.TokenRefreshed:
-			re := refreshedEvent{Identity: ev.Identity, ExpiresAt: timePtr(ev.ExpiresAt), ElapsedMS: time.Since(w.start).Milliseconds()}
-			if w.cfg.showToken {
-				re.Token = ev.Token
-			} else {
-				w.sec.add(ev.Token, tokensource.Redact(ev.Token))
-				re.TokenRedacted = tokensource.Redact(ev.Token)
-			}
-			w.out.refreshed(re)
-			w.refreshes.Add(1)
-		case livekit.Disconnected:
-			w.reason = ev.Reason.String()
-		case livekit.ParticipantConnected:
-			w.out.room(roomEvent{Event: "participant_connected", Identity: ev.Participant.Identity})
-		case livekit.ParticipantDisconnected:
-			w.out.room(roomEvent{Event: "participant_disconnected", Identity: ev.Identity, Reason: ev.Reason.String()})
-		case livekit.Reconnecting:
-			w.out.room(roomEvent{Event: "reconnecting"})
-		case livekit.Reconnected:
-			w.out.room(roomEvent{Event: "reconnected"})
-		case livekit.RoomSIDChanged:
-			if ev.SID != w.sid {
-				w.sid = ev.SID
-				w.out.room(roomEvent{Event: "room_sid", SID: ev.SID})
-			}
+func (w *watcher) handle(ev livekit.Event) {
+	switch ev := ev.(type) {
+	case livekit.TokenRefreshed:
+		re := refreshedEvent{Identity: ev.Identity, ExpiresAt: timePtr(ev.ExpiresAt), ElapsedMS: time.Since(w.start).Milliseconds()}
+		if w.cfg.showToken {
+			re.Token = ev.Token
+		} else {
+			w.sec.add(ev.Token, tokensource.Redact(ev.Token))
+			re.TokenRedacted = tokensource.Redact(ev.Token)
 		}
-	}
-}
-
-// popAll takes every event queued so far, in order.
-func popAll(q *queue.Queue[livekit.Event]) []livekit.Event {
-	var evs []livekit.Event
-	for {
-		ev, ok, _ := q.Pop()
-		if !ok {
-			return evs
+		w.out.refreshed(re)
+		w.refreshes.Add(1)
+	case livekit.Disconnected:
+		w.reason = ev.Reason.String()
+	case livekit.ParticipantConnected:
+		w.out.room(roomEvent{Event: "participant_connected", Identity: ev.Info.Identity})
+	case livekit.ParticipantDisconnected:
+		w.out.room(roomEvent{Event: "participant_disconnected", Identity: ev.Identity, Reason: ev.Reason.String()})
+	case livekit.Reconnecting:
+		w.out.room(roomEvent{Event: "reconnecting"})
+	case livekit.Reconnected:
+		w.out.room(roomEvent{Event: "reconnected"})
+	case livekit.RoomSIDChanged:
+		if ev.SID != w.sid {
+			w.sid = ev.SID
+			w.out.room(roomEvent{Event: "room_sid", SID: ev.SID})
 		}
-		evs = append(evs, ev)
 	}
 }
 

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -77,5 +78,61 @@ func BenchmarkPushPop(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		q.Push(i)
 		q.Pop()
+	}
+}
+
+func TestBoundedDropsOldestAndCounts(t *testing.T) {
+	q := NewBounded[int](3)
+	var evicted []int
+	for i := range 5 {
+		ev, ok := q.PushEvict(i)
+		if !ok {
+			t.Fatal("push refused")
+		}
+		evicted = append(evicted, ev...)
+	}
+	if q.Dropped() != 2 || len(evicted) != 2 || evicted[0] != 0 || evicted[1] != 1 {
+		t.Fatalf("dropped %d, evicted %v; want 2 and [0 1]", q.Dropped(), evicted)
+	}
+	for want := 2; want < 5; want++ {
+		v, ok, _ := q.Pop()
+		if !ok || v != want {
+			t.Fatalf("Pop = %d, %v; want %d", v, ok, want)
+		}
+	}
+}
+
+func TestNextWaitsEndsAndHonorsContext(t *testing.T) {
+	q := New[int]()
+	go func() { time.Sleep(20 * time.Millisecond); q.Push(7); q.Close() }()
+	v, err := q.Next(context.Background())
+	if err != nil || v != 7 {
+		t.Fatalf("Next = %d, %v", v, err)
+	}
+	if _, err := q.Next(context.Background()); err != ErrDone {
+		t.Fatalf("Next after close = %v, want ErrDone", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := New[int]().Next(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Next on an empty queue = %v, want the context's error", err)
+	}
+}
+
+func TestClosedQueueWakesEveryConsumer(t *testing.T) {
+	q := New[int]()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() { defer wg.Done(); q.Next(context.Background()) }()
+	}
+	time.Sleep(20 * time.Millisecond)
+	q.Close()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a consumer was left waiting on a closed queue")
 	}
 }

@@ -1,0 +1,372 @@
+package livekit
+
+import (
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/livekit-ffi-go/sdk/proto"
+)
+
+// These tests run the event translation without the native library (CGO_ENABLED=0 too).
+
+type fakeHandle struct {
+	id     uint64
+	closed bool
+	n      *fakeNative
+}
+
+func (h *fakeHandle) ID() uint64 { return h.id }
+func (h *fakeHandle) Close() error {
+	if !h.closed {
+		h.closed = true
+		h.n.released = append(h.n.released, h.id)
+	}
+	return nil
+}
+
+type fakeNative struct {
+	ownedIDs []uint64
+	released []uint64 // closed owned handles and dropped raw ones
+	buffers  map[uint64][]byte
+}
+
+func (n *fakeNative) own(id uint64, _ string) owned {
+	n.ownedIDs = append(n.ownedIDs, id)
+	return &fakeHandle{id: id, n: n}
+}
+func (n *fakeNative) drop(id uint64) { n.released = append(n.released, id) }
+func (n *fakeNative) copyBuffer(b *pb.OwnedBuffer) []byte {
+	n.released = append(n.released, b.GetHandle().GetId())
+	return slices.Clone(n.buffers[b.GetData().GetDataPtr()])
+}
+
+func oh(id uint64) *pb.FfiOwnedHandle { return &pb.FfiOwnedHandle{Id: proto.Uint64(id)} }
+
+func pinfo(identity, name string) *pb.ParticipantInfo {
+	return &pb.ParticipantInfo{Sid: proto.String("PA_" + identity), Identity: proto.String(identity), Name: proto.String(name),
+		Metadata: proto.String(""), Kind: pb.ParticipantKind_PARTICIPANT_KIND_STANDARD.Enum(),
+		State: pb.ParticipantState_PARTICIPANT_STATE_JOINED.Enum(), Attributes: map[string]string{"a": "1"}}
+}
+
+func roomInfo(sid, name string) *pb.RoomInfo {
+	return &pb.RoomInfo{Sid: proto.String(sid), Name: proto.String(name), Metadata: proto.String("m"),
+		NumParticipants: proto.Uint32(2), CreationTime: proto.Int64(1700000000)}
+}
+
+// testRoom is a room joined as "me" with "bob" already there.
+func testRoom(t *testing.T) (*room, *fakeNative) {
+	t.Helper()
+	n := &fakeNative{buffers: map[uint64][]byte{}}
+	r := newRoom(n, newConfig([]ConnectOption{WithLogger(slog.New(slog.DiscardHandler))}), "ws://x", "tok", nil)
+	r.init(&pb.ConnectCallback_Result{
+		Room:             &pb.OwnedRoom{Handle: oh(1), Info: roomInfo("RM_1", "lobby")},
+		LocalParticipant: &pb.OwnedParticipant{Handle: oh(2), Info: pinfo("me", "Me")},
+		Participants: []*pb.ConnectCallback_ParticipantWithTracks{{
+			Participant: &pb.OwnedParticipant{Handle: oh(3), Info: pinfo("bob", "Bob")},
+		}},
+	})
+	return r, n
+}
+
+func drain(r *room) []Event {
+	var out []Event
+	for {
+		ev, ok, _ := r.events.Pop()
+		if !ok {
+			return out
+		}
+		out = append(out, ev)
+	}
+}
+
+type eventCase struct {
+	msg   *pb.RoomEvent
+	check func(t *testing.T, r *room, n *fakeNative, got []Event)
+}
+
+func one[T Event](t *testing.T, got []Event) T {
+	t.Helper()
+	if len(got) != 1 {
+		t.Fatalf("got %d events, want 1: %#v", len(got), got)
+	}
+	v, ok := got[0].(T)
+	if !ok {
+		t.Fatalf("got %T, want %T", got[0], v)
+	}
+	return v
+}
+
+func roomEventCases() map[string]eventCase {
+	ev := func(m any) *pb.RoomEvent {
+		e := &pb.RoomEvent{RoomHandle: proto.Uint64(1)}
+		reflect.ValueOf(e).Elem().FieldByName("Message").Set(reflect.ValueOf(m))
+		return e
+	}
+	return map[string]eventCase{
+		"participant_connected": {ev(&pb.RoomEvent_ParticipantConnected{ParticipantConnected: &pb.ParticipantConnected{
+			Info: &pb.OwnedParticipant{Handle: oh(10), Info: pinfo("carol", "Carol")}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[ParticipantConnected](t, got)
+				if e.Info.Name != "Carol" || e.Participant.Identity() != "carol" || r.remotes["carol"] != e.Participant {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"participant_disconnected": {ev(&pb.RoomEvent_ParticipantDisconnected{ParticipantDisconnected: &pb.ParticipantDisconnected{
+			ParticipantIdentity: proto.String("bob"), DisconnectReason: pb.DisconnectReason_CLIENT_INITIATED.Enum()}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[ParticipantDisconnected](t, got)
+				if e.Identity != "bob" || e.Reason != ReasonClientInitiated || r.remotes["bob"] != nil || !slices.Contains(n.released, 3) {
+					t.Fatalf("%+v, released %v", e, n.released)
+				}
+				if e.Participant.Info().State != ParticipantStateDisconnected {
+					t.Fatal("a departed participant's Info does not say so")
+				}
+			}},
+		"participant_active": {ev(&pb.RoomEvent_ParticipantActive{ParticipantActive: &pb.ParticipantActive{ParticipantIdentity: proto.String("bob")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[ParticipantActive](t, got).Identity != "bob" || r.remotes["bob"].info.State != ParticipantStateActive {
+					t.Fatal("state not active")
+				}
+			}},
+		"participants_updated": {ev(&pb.RoomEvent_ParticipantsUpdated{ParticipantsUpdated: &pb.ParticipantsUpdated{
+			Participants: []*pb.ParticipantInfo{pinfo("bob", "Robert")}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[ParticipantsUpdated](t, got).Participants[0].Name != "Robert" || r.remotes["bob"].info.Name != "Robert" {
+					t.Fatal("update not applied")
+				}
+			}},
+		"connection_state_changed": {ev(&pb.RoomEvent_ConnectionStateChanged{ConnectionStateChanged: &pb.ConnectionStateChanged{State: pb.ConnectionState_CONN_RECONNECTING.Enum()}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[ConnectionStateChanged](t, got).State != StateReconnecting || r.state != StateReconnecting {
+					t.Fatal("state")
+				}
+			}},
+		"reconnecting": {ev(&pb.RoomEvent_Reconnecting{Reconnecting: &pb.Reconnecting{}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) { one[Reconnecting](t, got) }},
+		"reconnected": {ev(&pb.RoomEvent_Reconnected{Reconnected: &pb.Reconnected{}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) { one[Reconnected](t, got) }},
+		"disconnected": {ev(&pb.RoomEvent_Disconnected{Disconnected: &pb.Disconnected{Reason: pb.DisconnectReason_SERVER_SHUTDOWN.Enum()}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[Disconnected](t, got).Reason != ReasonServerShutdown || r.state != StateDisconnected || !r.isClosed() {
+					t.Fatal("not disconnected")
+				}
+				select {
+				case <-r.done:
+				default:
+					t.Fatal("Done not closed")
+				}
+			}},
+		"eos": {ev(&pb.RoomEvent_Eos{Eos: &pb.RoomEOS{}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if len(got) != 0 || !r.sawEnd {
+					t.Fatalf("eos: %v", got)
+				}
+			}},
+		"data_packet_received": {ev(&pb.RoomEvent_DataPacketReceived{DataPacketReceived: &pb.DataPacketReceived{
+			Kind: pb.DataPacketKind_KIND_RELIABLE.Enum(), ParticipantIdentity: proto.String("bob"),
+			Value: &pb.DataPacketReceived_User{User: &pb.UserPacket{Topic: proto.String("t"), Data: &pb.OwnedBuffer{
+				Handle: oh(20), Data: &pb.BufferInfo{DataPtr: proto.Uint64(77), DataLen: proto.Uint64(2)}}}}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[DataReceived](t, got)
+				if string(e.Data) != "hi" || e.From != "bob" || e.Topic != "t" || !e.Reliable || !slices.Contains(n.released, 20) {
+					t.Fatalf("%+v released %v", e, n.released)
+				}
+			}},
+		"room_metadata_changed": {ev(&pb.RoomEvent_RoomMetadataChanged{RoomMetadataChanged: &pb.RoomMetadataChanged{Metadata: proto.String("new")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[RoomMetadataChanged](t, got).Metadata != "new" || r.info.Metadata != "new" {
+					t.Fatal("metadata")
+				}
+			}},
+		"room_sid_changed": {ev(&pb.RoomEvent_RoomSidChanged{RoomSidChanged: &pb.RoomSidChanged{Sid: proto.String("RM_2")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[RoomSIDChanged](t, got).SID != "RM_2" || r.info.SID != "RM_2" {
+					t.Fatal("sid")
+				}
+			}},
+		"room_updated": {ev(&pb.RoomEvent_RoomUpdated{RoomUpdated: roomInfo("RM_3", "lobby")}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[RoomUpdated](t, got)
+				if e.Info.SID != "RM_3" || r.info.SID != "RM_3" || e.Info.NumParticipants != 2 || e.Info.CreationTime.Year() != 2023 {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"moved": {ev(&pb.RoomEvent_Moved{Moved: roomInfo("RM_4", "elsewhere")}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[RoomMoved](t, got).Info.Name != "elsewhere" || r.info.Name != "elsewhere" {
+					t.Fatal("moved")
+				}
+			}},
+		"participant_metadata_changed": {ev(&pb.RoomEvent_ParticipantMetadataChanged{ParticipantMetadataChanged: &pb.ParticipantMetadataChanged{
+			ParticipantIdentity: proto.String("me"), Metadata: proto.String("md")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[ParticipantMetadataChanged](t, got).Metadata != "md" || r.local.info.Metadata != "md" {
+					t.Fatal("local metadata not applied")
+				}
+			}},
+		"participant_name_changed": {ev(&pb.RoomEvent_ParticipantNameChanged{ParticipantNameChanged: &pb.ParticipantNameChanged{
+			ParticipantIdentity: proto.String("bob"), Name: proto.String("Bobby")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[ParticipantNameChanged](t, got).Name != "Bobby" || r.remotes["bob"].info.Name != "Bobby" {
+					t.Fatal("name")
+				}
+			}},
+		"participant_attributes_changed": {ev(&pb.RoomEvent_ParticipantAttributesChanged{ParticipantAttributesChanged: &pb.ParticipantAttributesChanged{
+			ParticipantIdentity: proto.String("bob"),
+			Attributes:          []*pb.AttributesEntry{{Key: proto.String("b"), Value: proto.String("2")}},
+			ChangedAttributes:   []*pb.AttributesEntry{{Key: proto.String("a"), Value: proto.String("")}, {Key: proto.String("b"), Value: proto.String("2")}}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[ParticipantAttributesChanged](t, got)
+				if !maps.Equal(e.Changed, map[string]string{"a": "", "b": "2"}) || !maps.Equal(r.remotes["bob"].info.Attributes, map[string]string{"b": "2"}) {
+					t.Fatalf("%+v / %v", e, r.remotes["bob"].info.Attributes)
+				}
+			}},
+		"participant_permission_changed": {ev(&pb.RoomEvent_ParticipantPermissionChanged{ParticipantPermissionChanged: &pb.ParticipantPermissionChanged{
+			ParticipantIdentity: proto.String("bob"), Permission: &pb.ParticipantPermission{CanPublish: proto.Bool(true),
+				CanPublishSources: []pb.TrackSource{pb.TrackSource_SOURCE_MICROPHONE}}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[ParticipantPermissionChanged](t, got)
+				if !e.Permission.CanPublish || r.remotes["bob"].info.Permission.CanPublishSources[0] != SourceMicrophone {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"active_speakers_changed": {ev(&pb.RoomEvent_ActiveSpeakersChanged{ActiveSpeakersChanged: &pb.ActiveSpeakersChanged{ParticipantIdentities: []string{"bob", "me"}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if !slices.Equal(one[ActiveSpeakersChanged](t, got).Identities, []string{"bob", "me"}) {
+					t.Fatal("speakers")
+				}
+			}},
+		"connection_quality_changed": {ev(&pb.RoomEvent_ConnectionQualityChanged{ConnectionQualityChanged: &pb.ConnectionQualityChanged{
+			ParticipantIdentity: proto.String("bob"), Quality: pb.ConnectionQuality_QUALITY_POOR.Enum()}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if e := one[ConnectionQualityChanged](t, got); e.Quality != QualityPoor || e.Identity != "bob" {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"participant_encryption_status_changed": {ev(&pb.RoomEvent_ParticipantEncryptionStatusChanged{ParticipantEncryptionStatusChanged: &pb.ParticipantEncryptionStatusChanged{
+			ParticipantIdentity: proto.String("bob"), IsEncrypted: proto.Bool(true)}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if !one[ParticipantEncryptionStatusChanged](t, got).IsEncrypted {
+					t.Fatal("encrypted")
+				}
+			}},
+		"e2ee_state_changed": {ev(&pb.RoomEvent_E2EeStateChanged{E2EeStateChanged: &pb.E2EeStateChanged{
+			ParticipantIdentity: proto.String("bob"), State: pb.EncryptionState_MISSING_KEY.Enum()}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[EncryptionStateChanged](t, got).State != EncryptionStateMissingKey {
+					t.Fatal("state")
+				}
+			}},
+		"transcription_received": {ev(&pb.RoomEvent_TranscriptionReceived{TranscriptionReceived: &pb.TranscriptionReceived{
+			ParticipantIdentity: proto.String("bob"), TrackSid: proto.String("TR_1"),
+			Segments: []*pb.TranscriptionSegment{{Id: proto.String("s1"), Text: proto.String("hello"), StartTime: proto.Uint64(100),
+				EndTime: proto.Uint64(900), Final: proto.Bool(true), Language: proto.String("en")}}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[TranscriptionReceived](t, got)
+				if e.TrackSID != "TR_1" || e.Segments[0].Text != "hello" || !e.Segments[0].Final || e.Segments[0].End.Milliseconds() != 900 {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"chat_message": {ev(&pb.RoomEvent_ChatMessage{ChatMessage: &pb.ChatMessageReceived{ParticipantIdentity: proto.String("bob"),
+			Message: &pb.ChatMessage{Id: proto.String("c1"), Timestamp: proto.Int64(1700000000000), Message: proto.String("yo")}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[ChatMessageReceived](t, got)
+				if e.From != "bob" || e.Message.Message != "yo" || e.Message.Timestamp.Year() != 2023 {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"token_refreshed": {ev(&pb.RoomEvent_TokenRefreshed{TokenRefreshed: &pb.TokenRefreshed{Token: proto.String("not.a.jwt")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[TokenRefreshed](t, got).Token != "not.a.jwt" || r.token != "not.a.jwt" {
+					t.Fatal("token")
+				}
+			}},
+	}
+}
+
+func TestEveryRoomEventKindIsTranslatedOrListed(t *testing.T) {
+	cases := roomEventCases()
+	fields := (&pb.RoomEvent{}).ProtoReflect().Descriptor().Oneofs().ByName("message").Fields()
+	for i := range fields.Len() {
+		name := string(fields.Get(i).Name())
+		_, tested := cases[name]
+		_, listed := notSurfaced[name]
+		switch {
+		case tested && listed:
+			t.Errorf("%s is both translated and listed as not surfaced", name)
+		case !tested && !listed:
+			t.Errorf("room event %s is neither translated (with a case here) nor listed in notSurfaced", name)
+		}
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			r, n := testRoom(t)
+			n.buffers[77] = []byte("hi")
+			if got := string(c.msg.ProtoReflect().WhichOneof(c.msg.ProtoReflect().Descriptor().Oneofs().ByName("message")).Name()); got != name {
+				t.Fatalf("case %s builds a %s event", name, got)
+			}
+			r.handleEvent(c.msg)
+			c.check(t, r, n, drain(r))
+		})
+	}
+}
+
+func TestEventsNotSurfacedGiveTheirHandlesBack(t *testing.T) {
+	r, n := testRoom(t)
+	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_TrackPublished{TrackPublished: &pb.TrackPublished{
+		ParticipantIdentity: proto.String("bob"), Publication: &pb.OwnedTrackPublication{Handle: oh(40)}}}})
+	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_TextStreamOpened{TextStreamOpened: &pb.TextStreamOpened{
+		Reader: &pb.OwnedTextStreamReader{Handle: oh(41)}, ParticipantIdentity: proto.String("bob")}}})
+	if !slices.Contains(n.released, 40) || !slices.Contains(n.released, 41) {
+		t.Fatalf("released %v, want 40 and 41", n.released)
+	}
+	if got := drain(r); len(got) != 0 {
+		t.Fatalf("events %v", got)
+	}
+}
+
+func TestDisconnectedIsDeliveredExactlyOnce(t *testing.T) {
+	// The library's Disconnected, then the room's own teardown: one event.
+	r, n := testRoom(t)
+	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_Disconnected{Disconnected: &pb.Disconnected{Reason: pb.DisconnectReason_ROOM_DELETED.Enum()}}})
+	r.finish(ReasonClientInitiated)
+	got := drain(r)
+	if len(got) != 1 || got[0] != (Disconnected{Reason: ReasonRoomDeleted}) {
+		t.Fatalf("events %#v, want one Disconnected{room_deleted}", got)
+	}
+	// Teardown without the library's event synthesizes it; a late one is not delivered twice.
+	r2, _ := testRoom(t)
+	r2.finish(ReasonClientInitiated)
+	r2.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_Disconnected{Disconnected: &pb.Disconnected{Reason: pb.DisconnectReason_CLIENT_INITIATED.Enum()}}})
+	got = drain(r2)
+	if len(got) != 1 || got[0] != (Disconnected{Reason: ReasonClientInitiated}) {
+		t.Fatalf("events %#v, want one Disconnected{client_initiated}", got)
+	}
+	// Teardown releases every handle: participants, local participant, room.
+	for _, id := range []uint64{1, 2, 3} {
+		if !slices.Contains(n.released, id) {
+			t.Errorf("handle %d not released (released %v)", id, n.released)
+		}
+	}
+}
+
+func TestUnreadEventsAreBounded(t *testing.T) {
+	n := &fakeNative{}
+	r := newRoom(n, newConfig([]ConnectOption{WithEventBuffer(4)}), "ws://x", "tok", nil)
+	r.init(&pb.ConnectCallback_Result{Room: &pb.OwnedRoom{Handle: oh(1), Info: roomInfo("RM", "r")},
+		LocalParticipant: &pb.OwnedParticipant{Handle: oh(2), Info: pinfo("me", "")}})
+	for range 10 {
+		r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_Reconnecting{Reconnecting: &pb.Reconnecting{}}})
+	}
+	if got := r.events.Len(); got != 4 {
+		t.Fatalf("%d events kept, want 4", got)
+	}
+	if r.events.Dropped() != 6 {
+		t.Fatalf("dropped %d, want 6", r.events.Dropped())
+	}
+}

@@ -1,0 +1,76 @@
+package livekit
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/livekit-ffi-go/sdk/ffi"
+	pb "github.com/livekit-ffi-go/sdk/proto"
+)
+
+// MaxDataBytes is the largest payload plus topic PublishData accepts: the negotiated data
+// channel message limit of LiveKit servers (64,000 bytes). The packet's framing takes a few
+// dozen bytes of that, so the library may still refuse a payload just under the limit; send
+// anything larger as a data stream.
+const MaxDataBytes = 64000
+
+// LocalParticipant is this client's participant in a room: it publishes data (and, later,
+// tracks, RPC methods and streams). It is valid while its room is; after the room closes its
+// methods return ErrClosed.
+type LocalParticipant struct{ participant }
+
+// Identity reports the participant's identity (from the token).
+func (p *LocalParticipant) Identity() string { return p.identity }
+
+// SID reports the participant's server id.
+func (p *LocalParticipant) SID() string { return p.snapshot().SID }
+
+// Info returns a snapshot of the participant's state.
+func (p *LocalParticipant) Info() ParticipantInfo { return p.snapshot() }
+
+// DataOptions are the parameters of one PublishData call. The zero value sends a reliable
+// packet with no topic to everyone in the room.
+type DataOptions struct {
+	// Topic tags the packet so receivers can tell kinds of messages apart.
+	Topic string
+	// Destinations limits delivery to these participant identities (default: everyone).
+	Destinations []string
+	// Lossy sends the packet unreliably (no retransmission, no ordering): for data where only
+	// the latest value matters.
+	Lossy bool
+}
+
+// PublishData sends a data packet to the room and waits until the library has handed it to
+// the transport. A ctx that has already ended sends nothing; cancelling ctx after the packet
+// is sent stops the wait, not the packet (it may still be delivered). If the room closes
+// while the call waits, it returns ErrClosed (delivery unknown). len(data)+len(Topic) must not
+// exceed MaxDataBytes.
+func (p *LocalParticipant) PublishData(ctx context.Context, data []byte, opts DataOptions) error {
+	const op = "publish data"
+	if n := len(data) + len(opts.Topic); n > MaxDataBytes {
+		return invalid(op, "%d bytes of payload and topic exceed the %d-byte packet limit (use a data stream)", n, MaxDataBytes)
+	}
+	req := &pb.PublishDataRequest{
+		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
+		DataLen:                proto.Uint64(uint64(len(data))),
+		Reliable:               proto.Bool(!opts.Lossy),
+		DestinationIdentities:  opts.Destinations,
+	}
+	if opts.Topic != "" {
+		req.Topic = proto.String(opts.Topic)
+	}
+	var err error
+	// The library copies the payload during the request itself.
+	ffi.Pin(data, func(addr uint64) {
+		req.DataPtr = proto.Uint64(addr)
+		_, err = call[*pb.PublishDataCallback](ctx, p.r, op, req, ffi.CallOptions{})
+	})
+	return err
+}
+
+func (p *LocalParticipant) release() {
+	if p != nil && p.handle != nil {
+		p.handle.Close()
+	}
+}
