@@ -53,11 +53,23 @@ func VideoBufferInfoPlanes(t pb.VideoBufferType, w, h int, planes []Plane, base 
 	for i, p := range planes {
 		info.Components[i] = &pb.VideoBufferInfo_ComponentInfo{
 			DataPtr: proto.Uint64(base + uint64(p.Offset)),
-			Stride:  proto.Uint32(uint32(p.Stride)),
+			Stride:  proto.Uint32(uint32(p.Stride / strideUnit(t))),
 			Size:    proto.Uint32(uint32(p.Size())),
 		}
 	}
 	return info, nil
+}
+
+// strideUnit is the size in bytes of the unit a component's stride counts. I010 strides count
+// 16-bit samples (the library hands them to libyuv and webrtc::I010Buffer as they are), while
+// sizes count bytes: a tight I010 luma plane is stride w, size 2*w*h. Every other stride counts
+// bytes. Getting this wrong aborts the library (a copy_from_slice length mismatch on capture, a
+// size assertion in VideoConvert).
+func strideUnit(t pb.VideoBufferType) int {
+	if t == pb.VideoBufferType_I010 {
+		return 2
+	}
+	return 1
 }
 
 // CopyVideo copies the frame a library-owned VideoBufferInfo describes into dst (reused when
@@ -89,7 +101,8 @@ func CopyVideo(info *pb.VideoBufferInfo, dst []byte) ([]byte, error) {
 	}
 	for i, p := range planes {
 		c := comps[i]
-		if err := copyPlane(dst, p, c.GetDataPtr(), int(c.GetStride()), int(c.GetSize()), t, i); err != nil {
+		stride := int(c.GetStride()) * strideUnit(t)
+		if err := copyPlane(dst, p, c.GetDataPtr(), stride, int(c.GetSize()), t, i); err != nil {
 			return dst, err
 		}
 	}

@@ -177,3 +177,28 @@ func TestAudio(t *testing.T) {
 		}
 	})
 }
+
+func TestI010StrideInSamples(t *testing.T) {
+	info, err := VideoBufferInfo(pb.VideoBufferType_I010, 5, 3, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Luma: 5 samples a row, 30 bytes; chroma: 3 samples a row, 2 rows, 12 bytes.
+	want := [][3]uint64{{1000, 5, 30}, {1030, 3, 12}, {1042, 3, 12}}
+	for i, c := range info.GetComponents() {
+		if got := [3]uint64{c.GetDataPtr(), uint64(c.GetStride()), uint64(c.GetSize())}; got != want[i] {
+			t.Errorf("component %d = %v, want %v", i, got, want[i])
+		}
+	}
+	src := make([]byte, 54)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	PinBytes(src, func(addr uint64) {
+		in, _ := VideoBufferInfo(pb.VideoBufferType_I010, 5, 3, addr)
+		out, err := CopyVideo(in, nil)
+		if err != nil || !bytes.Equal(out, src) {
+			t.Errorf("I010 copy: %v %v", out, err)
+		}
+	})
+}
