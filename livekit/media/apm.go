@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/livekit-ffi-go/sdk/ffi"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	pb "github.com/livekit-ffi-go/sdk/proto"
@@ -44,10 +42,10 @@ func NewAudioProcessor(opts APMOptions) (*AudioProcessor, error) {
 		return nil, err
 	}
 	resp, err := c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_NewApm{NewApm: &pb.NewApmRequest{
-		EchoCancellerEnabled:    proto.Bool(opts.EchoCancellation),
-		GainControllerEnabled:   proto.Bool(opts.GainControl),
-		HighPassFilterEnabled:   proto.Bool(opts.HighPassFilter),
-		NoiseSuppressionEnabled: proto.Bool(opts.NoiseSuppression),
+		EchoCancellerEnabled:    ptr(opts.EchoCancellation),
+		GainControllerEnabled:   ptr(opts.GainControl),
+		HighPassFilterEnabled:   ptr(opts.HighPassFilter),
+		NoiseSuppressionEnabled: ptr(opts.NoiseSuppression),
 	}}})
 	if err != nil {
 		return nil, fmt.Errorf("media: new audio processor: %w", err)
@@ -102,17 +100,17 @@ func (p *AudioProcessor) process(f *AudioFrame, reverse bool) error {
 	var msg string
 	var err error
 	mediapb.PinInt16s(f.Data, func(addr uint64) {
-		h, size := proto.Uint64(p.handle.ID()), proto.Uint32(uint32(2*len(f.Data)))
-		rate, ch := proto.Uint32(uint32(f.SampleRate)), proto.Uint32(uint32(f.NumChannels))
+		h, size := ptr(p.handle.ID()), ptr(uint32(2*len(f.Data)))
+		rate, ch := ptr(uint32(f.SampleRate)), ptr(uint32(f.NumChannels))
 		var resp *pb.FfiResponse
 		if reverse {
 			resp, err = p.c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_ApmProcessReverseStream{ApmProcessReverseStream: &pb.ApmProcessReverseStreamRequest{
-				ApmHandle: h, DataPtr: proto.Uint64(addr), Size: size, SampleRate: rate, NumChannels: ch,
+				ApmHandle: h, DataPtr: ptr(addr), Size: size, SampleRate: rate, NumChannels: ch,
 			}}})
 			msg = resp.GetApmProcessReverseStream().GetError()
 		} else {
 			resp, err = p.c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_ApmProcessStream{ApmProcessStream: &pb.ApmProcessStreamRequest{
-				ApmHandle: h, DataPtr: proto.Uint64(addr), Size: size, SampleRate: rate, NumChannels: ch,
+				ApmHandle: h, DataPtr: ptr(addr), Size: size, SampleRate: rate, NumChannels: ch,
 			}}})
 			msg = resp.GetApmProcessStream().GetError()
 		}
@@ -140,8 +138,8 @@ func (p *AudioProcessor) SetStreamDelay(d time.Duration) error {
 		return ErrClosed
 	}
 	resp, err := p.c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_ApmSetStreamDelay{ApmSetStreamDelay: &pb.ApmSetStreamDelayRequest{
-		ApmHandle: proto.Uint64(p.handle.ID()),
-		DelayMs:   proto.Int32(int32(ms)),
+		ApmHandle: ptr(p.handle.ID()),
+		DelayMs:   ptr(int32(ms)),
 	}}})
 	if err == nil {
 		if msg := resp.GetApmSetStreamDelay().GetError(); msg != "" {

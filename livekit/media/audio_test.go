@@ -203,3 +203,39 @@ func TestAPMFrameRules(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+func TestAudioConcurrentUseAndClose(t *testing.T) {
+	needLib(t)
+	r, err := NewResampler(48000, 24000, 1, ResamplerQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewAudioProcessor(APMOptions{NoiseSuppression: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			f := NewAudioFrame(48000, 1, 480)
+			for i := 0; i < 50; i++ {
+				// Errors are expected once Close wins the race; crashes and data races are not.
+				if _, err := r.Push(f); err != nil && !errors.Is(err, ErrClosed) {
+					t.Error(err)
+					return
+				}
+				if err := p.ProcessStream(f); err != nil && !errors.Is(err, ErrClosed) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	r.Close()
+	p.Close()
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}

@@ -208,3 +208,68 @@ func TestConvertIntoReuses(t *testing.T) {
 		t.Error("flipped first row differs from the last row")
 	}
 }
+
+func TestConvertColours(t *testing.T) {
+	needLib(t)
+	// Pure red in BT.601 limited range is Y 81, U 90, V 240.
+	red := NewVideoFrame(RGBA, 4, 4)
+	for i := 0; i < len(red.Data); i += 4 {
+		copy(red.Data[i:], []byte{255, 0, 0, 255})
+	}
+	yuv, err := Convert(red, I420)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := yuv.Planes()
+	if d := maxAbsDiff(p[0], []byte{81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81}); d > 2 {
+		t.Errorf("Y of red = %v", p[0])
+	}
+	if u, v := int(p[1][0]), int(p[2][0]); u < 88 || u > 92 || v < 238 || v > 242 {
+		t.Errorf("U, V of red = %d, %d; want about 90, 240", u, v)
+	}
+	// Memory order of the packed formats: red is R first in RGBA, third in BGRA, second in
+	// ARGB, last in ABGR; RGB24 is R, G, B.
+	want := map[VideoBufferType][]byte{
+		RGBA: {255, 0, 0, 255}, BGRA: {0, 0, 255, 255}, ARGB: {255, 255, 0, 0}, ABGR: {255, 0, 0, 255}, RGB24: {255, 0, 0},
+	}
+	for typ, px := range want {
+		out, err := Convert(yuv, typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(out.Data[:len(px)], px); d > 3 {
+			t.Errorf("red as %v = %v, want about %v", typ, out.Data[:len(px)], px)
+		}
+	}
+}
+
+func TestConcurrentConvert(t *testing.T) {
+	needLib(t)
+	src := gradient(64, 64)
+	want, err := Convert(src, RGBA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func() {
+			dst := &VideoFrame{Type: RGBA}
+			for i := 0; i < 50; i++ {
+				if err := ConvertInto(dst, src); err != nil {
+					done <- err
+					return
+				}
+				if maxAbsDiff(dst.Data, want.Data) != 0 {
+					done <- fmt.Errorf("concurrent conversion differs")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}

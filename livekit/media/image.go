@@ -90,6 +90,14 @@ func fromYCbCr(m *image.YCbCr) *VideoFrame {
 	w, h := b.Dx(), b.Dy()
 	f := NewVideoFrame(t, w, h)
 	p, s := f.Planes(), f.Strides()
+	if b.Min == (image.Point{}) && m.YStride == s[0] && m.CStride == s[1] &&
+		len(m.Y) >= len(p[0]) && len(m.Cb) >= len(p[1]) && len(m.Cr) >= len(p[2]) {
+		// Tight planes, as image.NewYCbCr and decoders make them: one copy per plane.
+		copy(p[0], m.Y)
+		copy(p[1], m.Cb)
+		copy(p[2], m.Cr)
+		return f
+	}
 	for y := 0; y < h; y++ {
 		i := m.YOffset(b.Min.X, b.Min.Y+y)
 		copy(p[0][y*s[0]:(y+1)*s[0]], m.Y[i:i+w])

@@ -6,8 +6,6 @@ import (
 	"math"
 	"sync"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/livekit-ffi-go/sdk/ffi"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	pb "github.com/livekit-ffi-go/sdk/proto"
@@ -76,9 +74,9 @@ func NewResampler(inRate, outRate, numChannels int, quality ResamplerQuality) (*
 		return nil, err
 	}
 	resp, err := c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_NewSoxResampler{NewSoxResampler: &pb.NewSoxResamplerRequest{
-		InputRate:      proto.Float64(float64(inRate)),
-		OutputRate:     proto.Float64(float64(outRate)),
-		NumChannels:    proto.Uint32(uint32(numChannels)),
+		InputRate:      ptr(float64(inRate)),
+		OutputRate:     ptr(float64(outRate)),
+		NumChannels:    ptr(uint32(numChannels)),
 		InputDataType:  pb.SoxResamplerDataType_SOXR_DATATYPE_INT16I.Enum(),
 		OutputDataType: pb.SoxResamplerDataType_SOXR_DATATYPE_INT16I.Enum(),
 		QualityRecipe:  q.Enum(),
@@ -125,9 +123,9 @@ func (r *Resampler) Push(f *AudioFrame) (*AudioFrame, error) {
 	mediapb.PinInt16s(f.Data, func(addr uint64) {
 		var resp *pb.FfiResponse
 		resp, err = r.c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_PushSoxResampler{PushSoxResampler: &pb.PushSoxResamplerRequest{
-			ResamplerHandle: proto.Uint64(r.handle.ID()),
-			DataPtr:         proto.Uint64(addr),
-			Size:            proto.Uint32(uint32(2 * len(f.Data))),
+			ResamplerHandle: ptr(r.handle.ID()),
+			DataPtr:         ptr(addr),
+			Size:            ptr(uint32(2 * len(f.Data))),
 		}}})
 		if err == nil {
 			p := resp.GetPushSoxResampler()
@@ -149,7 +147,7 @@ func (r *Resampler) Flush() (*AudioFrame, error) {
 		return nil, ErrClosed
 	}
 	resp, err := r.c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_FlushSoxResampler{FlushSoxResampler: &pb.FlushSoxResamplerRequest{
-		ResamplerHandle: proto.Uint64(r.handle.ID()),
+		ResamplerHandle: ptr(r.handle.ID()),
 	}}})
 	if err != nil {
 		return nil, fmt.Errorf("media: resampler flush: %w", err)
@@ -195,3 +193,6 @@ func (r *Resampler) Close() error {
 	r.handle = nil
 	return h.Close()
 }
+
+// ptr returns a pointer to v, for the protocol's optional and proto2-required fields.
+func ptr[T any](v T) *T { return &v }
