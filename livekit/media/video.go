@@ -54,6 +54,7 @@ func VideoBufferTypeFromProto(v pb.VideoBufferType) (t VideoBufferType, ok bool)
 	return 0, false
 }
 
+// String returns the protocol's name for t ("I420", "RGBA", ...).
 func (t VideoBufferType) String() string {
 	if p, ok := toPB[t]; ok {
 		return p.String()
