@@ -9,20 +9,45 @@ import (
 )
 
 // VideoBufferInfo describes a tightly packed w x h frame of type t (see Layout) whose buffer
-// starts at base. Packed types get data_ptr and stride; planar types get one component per
-// plane with size exactly stride*rows, which the library requires (anything else aborts it).
+// starts at base, for CaptureVideoFrameRequest and anything else that reads a buffer the way
+// capture does. Packed types get data_ptr and stride; planar types get one component per plane
+// with size exactly stride*rows, which the library requires (anything else aborts it). Strides
+// count bytes, I010's included; VideoConvertRequest needs ConvertBufferInfo instead.
 func VideoBufferInfo(t pb.VideoBufferType, w, h int, base uint64) (*pb.VideoBufferInfo, error) {
 	planes, _, err := Layout(t, w, h)
 	if err != nil {
 		return nil, err
 	}
-	return VideoBufferInfoPlanes(t, w, h, planes, base)
+	return bufferInfo(t, w, h, planes, base, 1)
 }
 
-// VideoBufferInfoPlanes is VideoBufferInfo for a buffer whose planes have their own offsets and
-// strides (for frames that come with padding). Offsets are relative to base. Packed types use
-// planes[0].Stride. It checks that every stride holds a row and that planes match the type.
+// ConvertBufferInfo is VideoBufferInfo for VideoConvertRequest. The two paths of livekit-ffi
+// 0.13.2 disagree about I010: capture builds a webrtc::I010Buffer from byte strides (and aborts
+// on a copy_from_slice length mismatch given sample strides), while VideoConvert hands the
+// strides to libyuv, which counts 16-bit samples (and asserts, aborting, given byte strides).
+// Sizes count bytes in both. For every other type the two functions agree.
+func ConvertBufferInfo(t pb.VideoBufferType, w, h int, base uint64) (*pb.VideoBufferInfo, error) {
+	planes, _, err := Layout(t, w, h)
+	if err != nil {
+		return nil, err
+	}
+	unit := 1
+	if t == pb.VideoBufferType_I010 {
+		unit = 2
+	}
+	return bufferInfo(t, w, h, planes, base, unit)
+}
+
+// VideoBufferInfoPlanes is VideoBufferInfo (capture conventions) for a buffer whose planes have
+// their own offsets and strides, for frames that come with padding. Offsets are relative to
+// base. Packed types use planes[0].Stride. It checks that every stride holds a row and that the
+// planes match the type.
 func VideoBufferInfoPlanes(t pb.VideoBufferType, w, h int, planes []Plane, base uint64) (*pb.VideoBufferInfo, error) {
+	return bufferInfo(t, w, h, planes, base, 1)
+}
+
+// bufferInfo builds the message; component strides are divided by strideUnit.
+func bufferInfo(t pb.VideoBufferType, w, h int, planes []Plane, base uint64, strideUnit int) (*pb.VideoBufferInfo, error) {
 	tight, _, err := Layout(t, w, h)
 	if err != nil {
 		return nil, err
@@ -34,7 +59,7 @@ func VideoBufferInfoPlanes(t pb.VideoBufferType, w, h int, planes []Plane, base 
 		return nil, fmt.Errorf("video buffer has no address")
 	}
 	for i, p := range planes {
-		if p.Offset < 0 || p.Stride < tight[i].Stride || p.Rows != tight[i].Rows {
+		if p.Offset < 0 || p.Stride < tight[i].Stride || p.Rows != tight[i].Rows || p.Stride%strideUnit != 0 {
 			return nil, fmt.Errorf("%v %dx%d plane %d: stride %d rows %d, need stride >= %d and %d rows",
 				t, w, h, i, p.Stride, p.Rows, tight[i].Stride, tight[i].Rows)
 		}
@@ -53,28 +78,16 @@ func VideoBufferInfoPlanes(t pb.VideoBufferType, w, h int, planes []Plane, base 
 	for i, p := range planes {
 		info.Components[i] = &pb.VideoBufferInfo_ComponentInfo{
 			DataPtr: proto.Uint64(base + uint64(p.Offset)),
-			Stride:  proto.Uint32(uint32(p.Stride / strideUnit(t))),
+			Stride:  proto.Uint32(uint32(p.Stride / strideUnit)),
 			Size:    proto.Uint32(uint32(p.Size())),
 		}
 	}
 	return info, nil
 }
 
-// strideUnit is the size in bytes of the unit a component's stride counts. I010 strides count
-// 16-bit samples (the library hands them to libyuv and webrtc::I010Buffer as they are), while
-// sizes count bytes: a tight I010 luma plane is stride w, size 2*w*h. Every other stride counts
-// bytes. Getting this wrong aborts the library (a copy_from_slice length mismatch on capture, a
-// size assertion in VideoConvert).
-func strideUnit(t pb.VideoBufferType) int {
-	if t == pb.VideoBufferType_I010 {
-		return 2
-	}
-	return 1
-}
-
 // CopyVideo copies the frame a library-owned VideoBufferInfo describes into dst (reused when
 // its capacity suffices) in the tight layout of Layout, row by row when the library's strides
-// are wider. It refuses buffers whose reported sizes are too small for their type and size.
+// are wider. I010 strides are accepted in bytes or in samples. It refuses buffers whose reported sizes are too small for their type and size.
 // The caller drops the buffer's handle afterwards.
 func CopyVideo(info *pb.VideoBufferInfo, dst []byte) ([]byte, error) {
 	t := info.GetType()
@@ -101,7 +114,13 @@ func CopyVideo(info *pb.VideoBufferInfo, dst []byte) ([]byte, error) {
 	}
 	for i, p := range planes {
 		c := comps[i]
-		stride := int(c.GetStride()) * strideUnit(t)
+		stride := int(c.GetStride())
+		if t == pb.VideoBufferType_I010 && (stride < p.Stride || int(c.GetSize()) < stride*p.Rows) {
+			// A stride in samples (the VideoConvert convention, see ConvertBufferInfo): a byte
+			// stride is at least 2w and its size at least stride*rows, which a sample stride
+			// cannot satisfy.
+			stride *= 2
+		}
 		if err := copyPlane(dst, p, c.GetDataPtr(), stride, int(c.GetSize()), t, i); err != nil {
 			return dst, err
 		}

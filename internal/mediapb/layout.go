@@ -15,8 +15,8 @@ import (
 )
 
 // Plane is one plane of a tightly packed frame: it starts Offset bytes into the frame's buffer
-// and holds Rows rows of Stride bytes. (On the wire I010 strides count samples; see
-// VideoBufferInfo. Plane always counts bytes.)
+// and holds Rows rows of Stride bytes. (On the wire I010 strides may count samples; see
+// ConvertBufferInfo. Plane always counts bytes.)
 type Plane struct {
 	Offset, Stride, Rows int
 }

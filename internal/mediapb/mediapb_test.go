@@ -178,27 +178,44 @@ func TestAudio(t *testing.T) {
 	})
 }
 
-func TestI010StrideInSamples(t *testing.T) {
-	info, err := VideoBufferInfo(pb.VideoBufferType_I010, 5, 3, 1000)
+func TestI010Strides(t *testing.T) {
+	// Capture: byte strides. Luma 10 bytes a row, 30 bytes; chroma 6 bytes a row, 2 rows.
+	capture, err := VideoBufferInfo(pb.VideoBufferType_I010, 5, 3, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Luma: 5 samples a row, 30 bytes; chroma: 3 samples a row, 2 rows, 12 bytes.
-	want := [][3]uint64{{1000, 5, 30}, {1030, 3, 12}, {1042, 3, 12}}
-	for i, c := range info.GetComponents() {
-		if got := [3]uint64{c.GetDataPtr(), uint64(c.GetStride()), uint64(c.GetSize())}; got != want[i] {
-			t.Errorf("component %d = %v, want %v", i, got, want[i])
+	// Convert: the same sizes, strides in samples.
+	convert, err := ConvertBufferInfo(pb.VideoBufferType_I010, 5, 3, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCapture := [][3]uint64{{1000, 10, 30}, {1030, 6, 12}, {1042, 6, 12}}
+	wantConvert := [][3]uint64{{1000, 5, 30}, {1030, 3, 12}, {1042, 3, 12}}
+	for i := range 3 {
+		c, v := capture.GetComponents()[i], convert.GetComponents()[i]
+		if got := [3]uint64{c.GetDataPtr(), uint64(c.GetStride()), uint64(c.GetSize())}; got != wantCapture[i] {
+			t.Errorf("capture component %d = %v, want %v", i, got, wantCapture[i])
 		}
+		if got := [3]uint64{v.GetDataPtr(), uint64(v.GetStride()), uint64(v.GetSize())}; got != wantConvert[i] {
+			t.Errorf("convert component %d = %v, want %v", i, got, wantConvert[i])
+		}
+	}
+	a, _ := VideoBufferInfo(pb.VideoBufferType_I420A, 5, 3, 1000)
+	b, _ := ConvertBufferInfo(pb.VideoBufferType_I420A, 5, 3, 1000)
+	if !proto.Equal(a, b) {
+		t.Error("capture and convert infos differ for a type other than I010")
 	}
 	src := make([]byte, 54)
 	for i := range src {
 		src[i] = byte(i)
 	}
 	PinBytes(src, func(addr uint64) {
-		in, _ := VideoBufferInfo(pb.VideoBufferType_I010, 5, 3, addr)
-		out, err := CopyVideo(in, nil)
-		if err != nil || !bytes.Equal(out, src) {
-			t.Errorf("I010 copy: %v %v", out, err)
+		for _, build := range []func(pb.VideoBufferType, int, int, uint64) (*pb.VideoBufferInfo, error){VideoBufferInfo, ConvertBufferInfo} {
+			in, _ := build(pb.VideoBufferType_I010, 5, 3, addr)
+			out, err := CopyVideo(in, nil)
+			if err != nil || !bytes.Equal(out, src) {
+				t.Errorf("I010 copy: %v %v", out, err)
+			}
 		}
 	})
 }

@@ -84,7 +84,7 @@ func convert(dst, src *VideoFrame, flipY bool) error {
 	var infoErr error
 	ffi.Pin(src.Data, func(addr uint64) {
 		var info *pb.VideoBufferInfo
-		info, infoErr = mediapb.VideoBufferInfo(srcType, src.Width, src.Height, addr)
+		info, infoErr = mediapb.ConvertBufferInfo(srcType, src.Width, src.Height, addr)
 		if infoErr != nil {
 			return
 		}
