@@ -13,6 +13,7 @@ import (
 // BenchmarkConnect measures joining the local server (connect until Connect returns), and
 // reports the median and 90th percentile. Run with -benchtime=20x or more.
 func BenchmarkConnect(b *testing.B) {
+	needEnv(b)
 	name := roomName(b)
 	var took []time.Duration
 	i := 0
@@ -37,6 +38,7 @@ func BenchmarkConnect(b *testing.B) {
 // BenchmarkDataRoundTrip measures a reliable packet from A to B and B's echo back to A, both
 // participants in one process on the local server.
 func BenchmarkDataRoundTrip(b *testing.B) {
+	needEnv(b)
 	name := roomName(b)
 	ctx := context.Background()
 	var bob *livekit.Room

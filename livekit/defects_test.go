@@ -41,6 +41,7 @@ func joinPair(t *testing.T) (a, b *livekit.Room, evB *events) {
 // Closing a room while publishes are in flight ends every one of them, with nil or
 // ErrClosed, and leaves no call registered with the client.
 func TestCloseEndsPublishesInFlight(t *testing.T) {
+	needEnv(t)
 	c, _ := ffi.Default()
 	for round := range 6 {
 		name := roomName(t) + fmt.Sprint(round)
@@ -93,6 +94,7 @@ func TestCloseEndsPublishesInFlight(t *testing.T) {
 // A token with trailing white space is trimmed before use, and a rejected one never appears
 // in the error, however the server quotes it.
 func TestRejectedTokenWithTrailingSpaceIsRedacted(t *testing.T) {
+	needEnv(t)
 	wrongSecret, err := tokensource.NewMinter(env.Server.APIKey, "not-the-secret-not-the-secret-not-the-secret", env.Server.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +126,7 @@ func TestRejectedTokenWithTrailingSpaceIsRedacted(t *testing.T) {
 
 // A nil context is refused before anything reaches the library, and the client stays usable.
 func TestNilContextIsRefusedBeforeTheLibrary(t *testing.T) {
+	needEnv(t)
 	c, _ := ffi.Default()
 	pending := c.Pending()
 	//lint:ignore SA1012 a nil context is the point of this test
@@ -151,6 +154,7 @@ func TestNilContextIsRefusedBeforeTheLibrary(t *testing.T) {
 
 // Every room closed, concurrently, delivers Disconnected exactly once as its last event.
 func TestConcurrentCloseDeliversDisconnectedOnce(t *testing.T) {
+	needEnv(t)
 	const n = 12
 	rooms := make([]*livekit.Room, n)
 	evs := make([]*events, n)
@@ -190,6 +194,7 @@ func TestConcurrentCloseDeliversDisconnectedOnce(t *testing.T) {
 
 // A publish with an already-ended context sends nothing.
 func TestPublishWithEndedContextSendsNothing(t *testing.T) {
+	needEnv(t)
 	a, _, evB := joinPair(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -210,6 +215,7 @@ func TestPublishWithEndedContextSendsNothing(t *testing.T) {
 
 // Limits are checked in Go, inputs are bounded in errors, nil options are ignored.
 func TestLimitsAndBadInputs(t *testing.T) {
+	needEnv(t)
 	r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, roomName(t), "limits"), nil, livekit.WithJoinRetries(1))
 	if err != nil {
 		t.Fatalf("connect with a nil option: %v", err)

@@ -16,17 +16,6 @@ var notSurfaced = map[string]string{
 	"stream_chunk_received":              "legacy data stream packets; the library assembles streams itself",
 	"stream_trailer_received":            "legacy data stream packets; the library assembles streams itself",
 	"data_channel_low_threshold_changed": "flow control internal to the library",
-	"local_track_published":              "tracks are not wrapped yet",
-	"local_track_unpublished":            "tracks are not wrapped yet",
-	"local_track_subscribed":             "tracks are not wrapped yet",
-	"local_track_republished":            "tracks are not wrapped yet",
-	"track_published":                    "tracks are not wrapped yet",
-	"track_unpublished":                  "tracks are not wrapped yet",
-	"track_subscribed":                   "tracks are not wrapped yet",
-	"track_unsubscribed":                 "tracks are not wrapped yet",
-	"track_subscription_failed":          "tracks are not wrapped yet",
-	"track_muted":                        "tracks are not wrapped yet",
-	"track_unmuted":                      "tracks are not wrapped yet",
 	"byte_stream_opened":                 "data streams are not wrapped yet",
 	"text_stream_opened":                 "data streams are not wrapped yet",
 	"data_track_published":               "data tracks are not wrapped yet",
@@ -72,7 +61,7 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 			return ParticipantConnected{Participant: rp, Info: rp.info.clone()}
 		}, after: func() {
 			if old != nil {
-				old.release()
+				old.release(ErrParticipantLeft)
 			}
 		}}
 	case *pb.RoomEvent_ParticipantDisconnected:
@@ -89,7 +78,7 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 			return ParticipantDisconnected{Participant: rp, Identity: id, Reason: reason}
 		}, after: func() {
 			if rp != nil {
-				rp.release()
+				rp.release(ErrParticipantLeft)
 			}
 		}}
 	case *pb.RoomEvent_ParticipantActive:
@@ -245,6 +234,149 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 	case *pb.RoomEvent_ChatMessage:
 		out := ChatMessageReceived{From: m.ChatMessage.GetParticipantIdentity(), Message: chatMessageFrom(m.ChatMessage.GetMessage())}
 		return change{apply: func() Event { return out }}
+	case *pb.RoomEvent_TrackPublished:
+		id := m.TrackPublished.GetParticipantIdentity()
+		op := m.TrackPublished.GetPublication()
+		h := r.lib.own(op.GetHandle().GetId(), "remote publication")
+		var orphan bool
+		var old *RemoteTrackPublication
+		return change{apply: func() Event {
+			rp := r.remotes[id]
+			if rp == nil {
+				orphan = true // raced the participant's departure
+				return nil
+			}
+			pub := &RemoteTrackPublication{r: r, handle: h, participant: rp, info: publicationInfoFrom(op.GetInfo())}
+			old = rp.publications[pub.info.SID]
+			rp.publications[pub.info.SID] = pub
+			return TrackPublished{Participant: rp, Publication: pub, Info: pub.info}
+		}, after: func() {
+			if orphan {
+				h.Close()
+			}
+			if old != nil {
+				old.release(ErrTrackEnded)
+			}
+		}}
+	case *pb.RoomEvent_TrackUnpublished:
+		id, sid := m.TrackUnpublished.GetParticipantIdentity(), m.TrackUnpublished.GetPublicationSid()
+		var pub *RemoteTrackPublication
+		return change{apply: func() Event {
+			rp := r.remotes[id]
+			if rp == nil || rp.publications[sid] == nil {
+				return nil
+			}
+			pub = rp.publications[sid]
+			delete(rp.publications, sid)
+			return TrackUnpublished{Participant: rp, Publication: pub, Info: pub.info}
+		}, after: func() {
+			if pub != nil {
+				pub.release(ErrTrackEnded)
+			}
+		}}
+	case *pb.RoomEvent_TrackSubscribed:
+		id := m.TrackSubscribed.GetParticipantIdentity()
+		ot := m.TrackSubscribed.GetTrack()
+		t := newRemoteTrack(r.lib.own(ot.GetHandle().GetId(), "remote track"), ot.GetInfo())
+		var drop Track
+		return change{apply: func() Event {
+			rp := r.remotes[id]
+			var pub *RemoteTrackPublication
+			if rp != nil {
+				pub = rp.publications[t.SID()]
+			}
+			if pub == nil {
+				drop = t // raced an unpublish or a departure
+				return nil
+			}
+			drop = pub.track
+			pub.track = t
+			return TrackSubscribed{Participant: rp, Publication: pub, Track: t}
+		}, after: func() {
+			if drop != nil {
+				drop.base().release(ErrTrackEnded)
+			}
+		}}
+	case *pb.RoomEvent_TrackUnsubscribed:
+		id, sid := m.TrackUnsubscribed.GetParticipantIdentity(), m.TrackUnsubscribed.GetTrackSid()
+		var t Track
+		return change{apply: func() Event {
+			rp := r.remotes[id]
+			if rp == nil || rp.publications[sid] == nil || rp.publications[sid].track == nil {
+				return nil
+			}
+			pub := rp.publications[sid]
+			t, pub.track = pub.track, nil
+			return TrackUnsubscribed{Participant: rp, Publication: pub, Track: t}
+		}, after: func() {
+			if t != nil {
+				t.base().release(ErrTrackEnded)
+			}
+		}}
+	case *pb.RoomEvent_TrackSubscriptionFailed:
+		f := m.TrackSubscriptionFailed
+		out := TrackSubscriptionFailed{Identity: f.GetParticipantIdentity(), TrackSID: f.GetTrackSid(), Error: f.GetError()}
+		return change{apply: func() Event { return out }}
+	case *pb.RoomEvent_TrackMuted:
+		id, sid := m.TrackMuted.GetParticipantIdentity(), m.TrackMuted.GetTrackSid()
+		return change{apply: func() Event {
+			r.setMutedLocked(id, sid, true)
+			return TrackMuted{Identity: id, TrackSID: sid}
+		}}
+	case *pb.RoomEvent_TrackUnmuted:
+		id, sid := m.TrackUnmuted.GetParticipantIdentity(), m.TrackUnmuted.GetTrackSid()
+		return change{apply: func() Event {
+			r.setMutedLocked(id, sid, false)
+			return TrackUnmuted{Identity: id, TrackSID: sid}
+		}}
+	case *pb.RoomEvent_LocalTrackPublished:
+		sid := m.LocalTrackPublished.GetTrackSid()
+		return change{apply: func() Event {
+			pub := r.local.publications[sid]
+			if pub == nil {
+				return nil
+			}
+			return LocalTrackPublished{Publication: pub}
+		}}
+	case *pb.RoomEvent_LocalTrackUnpublished:
+		sid := m.LocalTrackUnpublished.GetPublicationSid()
+		var pub *LocalTrackPublication
+		return change{apply: func() Event {
+			pub = r.local.publications[sid]
+			if pub == nil {
+				return nil
+			}
+			delete(r.local.publications, sid)
+			return LocalTrackUnpublished{Publication: pub}
+		}, after: func() {
+			if pub != nil {
+				pub.handle.Close()
+			}
+		}}
+	case *pb.RoomEvent_LocalTrackSubscribed:
+		sid := m.LocalTrackSubscribed.GetTrackSid()
+		return change{apply: func() Event {
+			if pub := r.local.publications[sid]; pub != nil {
+				return LocalTrackSubscribed{Publication: pub}
+			}
+			return nil
+		}}
+	case *pb.RoomEvent_LocalTrackRepublished:
+		rp := m.LocalTrackRepublished
+		info := publicationInfoFrom(rp.GetInfo())
+		return change{apply: func() Event {
+			for sid, pub := range r.local.publications {
+				if pub.handle.ID() != rp.GetPublicationHandle() {
+					continue
+				}
+				delete(r.local.publications, sid)
+				pub.info = info
+				r.local.publications[info.SID] = pub
+				pub.track.base().setSID(info.SID)
+				return LocalTrackRepublished{Publication: pub, PreviousSID: rp.GetPreviousSid()}
+			}
+			return nil
+		}}
 	case *pb.RoomEvent_TokenRefreshed:
 		tok := m.TokenRefreshed.GetToken()
 		out := TokenRefreshed{Token: tok}
@@ -276,6 +408,25 @@ func (r *room) participantLocked(identity string) *participant {
 		return &rp.participant
 	}
 	return nil
+}
+
+// setMutedLocked records a mute change of a local or remote publication. r.mu is held.
+func (r *room) setMutedLocked(identity, sid string, muted bool) {
+	if r.local != nil && identity == r.local.identity {
+		if pub := r.local.publications[sid]; pub != nil {
+			pub.info.Muted = muted
+			pub.track.base().setMuted(muted)
+		}
+		return
+	}
+	if rp := r.remotes[identity]; rp != nil {
+		if pub := rp.publications[sid]; pub != nil {
+			pub.info.Muted = muted
+			if pub.track != nil {
+				pub.track.base().setMuted(muted)
+			}
+		}
+	}
 }
 
 func (r *room) updateParticipant(identity string, fn func(*ParticipantInfo), out Event) change {

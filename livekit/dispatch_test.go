@@ -67,9 +67,33 @@ func testRoom(t *testing.T) (*room, *fakeNative) {
 		Room:             &pb.OwnedRoom{Handle: oh(1), Info: roomInfo("RM_1", "lobby")},
 		LocalParticipant: &pb.OwnedParticipant{Handle: oh(2), Info: pinfo("me", "Me")},
 		Participants: []*pb.ConnectCallback_ParticipantWithTracks{{
-			Participant: &pb.OwnedParticipant{Handle: oh(3), Info: pinfo("bob", "Bob")},
+			Participant:  &pb.OwnedParticipant{Handle: oh(3), Info: pinfo("bob", "Bob")},
+			Publications: []*pb.OwnedTrackPublication{{Handle: oh(4), Info: pubInfo("TR_A", pb.TrackKind_KIND_AUDIO)}},
 		}},
 	})
+	// A local publication, as PublishTrack's completion registers it.
+	lt := &LocalAudioTrack{trackBase: trackBase{handle: n.own(5, "track"), info: TrackInfo{Name: "mic", Kind: TrackKindAudio}}}
+	r.addLocalPublication(lt, &pb.OwnedTrackPublication{Handle: oh(6), Info: pubInfo("TR_L", pb.TrackKind_KIND_AUDIO)})
+	return r, n
+}
+
+func pubInfo(sid string, kind pb.TrackKind) *pb.TrackPublicationInfo {
+	return &pb.TrackPublicationInfo{Sid: proto.String(sid), Name: proto.String("n"), Kind: kind.Enum(),
+		Source: pb.TrackSource_SOURCE_MICROPHONE.Enum(), Simulcasted: proto.Bool(false), Width: proto.Uint32(0), Height: proto.Uint32(0),
+		MimeType: proto.String("audio/opus"), Muted: proto.Bool(false), Remote: proto.Bool(true), EncryptionType: pb.EncryptionType_NONE.Enum()}
+}
+
+func trackInfo(sid string, kind pb.TrackKind) *pb.TrackInfo {
+	return &pb.TrackInfo{Sid: proto.String(sid), Name: proto.String("n"), Kind: kind.Enum(), StreamState: pb.StreamState_STATE_ACTIVE.Enum(),
+		Muted: proto.Bool(false), Remote: proto.Bool(true)}
+}
+
+// subscribed returns testRoom's room with bob's TR_A subscribed (track handle 50).
+func subscribed(t *testing.T) (*room, *fakeNative) {
+	r, n := testRoom(t)
+	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_TrackSubscribed{TrackSubscribed: &pb.TrackSubscribed{
+		ParticipantIdentity: proto.String("bob"), Track: &pb.OwnedTrack{Handle: oh(50), Info: trackInfo("TR_A", pb.TrackKind_KIND_AUDIO)}}}})
+	drain(r)
 	return r, n
 }
 
@@ -289,8 +313,144 @@ func roomEventCases() map[string]eventCase {
 	}
 }
 
+// stream is a stand-in reader of a track or participant.
+type stream struct{ err error }
+
+func (s *stream) end(err error) { s.err = err }
+
+func trackCases() map[string]eventCase {
+	ev := func(m any) *pb.RoomEvent {
+		e := &pb.RoomEvent{RoomHandle: proto.Uint64(1)}
+		reflect.ValueOf(e).Elem().FieldByName("Message").Set(reflect.ValueOf(m))
+		return e
+	}
+	return map[string]eventCase{
+		"track_published": {ev(&pb.RoomEvent_TrackPublished{TrackPublished: &pb.TrackPublished{ParticipantIdentity: proto.String("bob"),
+			Publication: &pb.OwnedTrackPublication{Handle: oh(40), Info: pubInfo("TR_V", pb.TrackKind_KIND_VIDEO)}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[TrackPublished](t, got)
+				if e.Info.SID != "TR_V" || e.Info.Kind != TrackKindVideo || r.remotes["bob"].publications["TR_V"] != e.Publication || e.Publication.Track() != nil {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"track_unpublished": {ev(&pb.RoomEvent_TrackUnpublished{TrackUnpublished: &pb.TrackUnpublished{ParticipantIdentity: proto.String("bob"), PublicationSid: proto.String("TR_A")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[TrackUnpublished](t, got)
+				if e.Info.SID != "TR_A" || r.remotes["bob"].publications["TR_A"] != nil || !slices.Contains(n.released, 4) {
+					t.Fatalf("%+v released %v", e, n.released)
+				}
+			}},
+		"track_subscribed": {ev(&pb.RoomEvent_TrackSubscribed{TrackSubscribed: &pb.TrackSubscribed{ParticipantIdentity: proto.String("bob"),
+			Track: &pb.OwnedTrack{Handle: oh(50), Info: trackInfo("TR_A", pb.TrackKind_KIND_AUDIO)}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[TrackSubscribed](t, got)
+				if _, ok := e.Track.(*RemoteAudioTrack); !ok || e.Publication.Track() != e.Track || e.Track.SID() != "TR_A" {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		"track_unsubscribed": {ev(&pb.RoomEvent_TrackUnsubscribed{TrackUnsubscribed: &pb.TrackUnsubscribed{ParticipantIdentity: proto.String("bob"), TrackSid: proto.String("TR_A")}}),
+			nil}, // see TestTrackLifecycleReleasesHandlesAndEndsStreams
+		"track_subscription_failed": {ev(&pb.RoomEvent_TrackSubscriptionFailed{TrackSubscriptionFailed: &pb.TrackSubscriptionFailed{
+			ParticipantIdentity: proto.String("bob"), TrackSid: proto.String("TR_A"), Error: proto.String("nope")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[TrackSubscriptionFailed](t, got).Error != "nope" {
+					t.Fatal("error")
+				}
+			}},
+		"track_muted": {ev(&pb.RoomEvent_TrackMuted{TrackMuted: &pb.TrackMuted{ParticipantIdentity: proto.String("me"), TrackSid: proto.String("TR_L")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				one[TrackMuted](t, got)
+				if !r.local.publications["TR_L"].info.Muted || !r.local.publications["TR_L"].track.Info().Muted {
+					t.Fatal("a mute of a local track was not recorded")
+				}
+			}},
+		"track_unmuted": {ev(&pb.RoomEvent_TrackUnmuted{TrackUnmuted: &pb.TrackUnmuted{ParticipantIdentity: proto.String("bob"), TrackSid: proto.String("TR_A")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[TrackUnmuted](t, got).TrackSID != "TR_A" || r.remotes["bob"].publications["TR_A"].info.Muted {
+					t.Fatal("unmute")
+				}
+			}},
+		"local_track_published": {ev(&pb.RoomEvent_LocalTrackPublished{LocalTrackPublished: &pb.LocalTrackPublished{TrackSid: proto.String("TR_L")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if one[LocalTrackPublished](t, got).Publication != r.local.publications["TR_L"] {
+					t.Fatal("publication")
+				}
+			}},
+		"local_track_unpublished": {ev(&pb.RoomEvent_LocalTrackUnpublished{LocalTrackUnpublished: &pb.LocalTrackUnpublished{PublicationSid: proto.String("TR_L")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				one[LocalTrackUnpublished](t, got)
+				if len(r.local.publications) != 0 || !slices.Contains(n.released, 6) || slices.Contains(n.released, 5) {
+					t.Fatalf("publications %v, released %v (want the publication's handle 6, not the caller's track 5)", r.local.publications, n.released)
+				}
+			}},
+		"local_track_subscribed": {ev(&pb.RoomEvent_LocalTrackSubscribed{LocalTrackSubscribed: &pb.LocalTrackSubscribed{TrackSid: proto.String("TR_L")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) { one[LocalTrackSubscribed](t, got) }},
+		"local_track_republished": {ev(&pb.RoomEvent_LocalTrackRepublished{LocalTrackRepublished: &pb.LocalTrackRepublished{
+			PublicationHandle: proto.Uint64(6), PreviousSid: proto.String("TR_L"), Info: pubInfo("TR_L2", pb.TrackKind_KIND_AUDIO)}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[LocalTrackRepublished](t, got)
+				if e.PreviousSID != "TR_L" || e.Publication.SID() != "TR_L2" || r.local.publications["TR_L2"] == nil || e.Publication.Track().SID() != "TR_L2" {
+					t.Fatalf("%+v", e)
+				}
+			}},
+	}
+}
+
+func TestTrackLifecycleReleasesHandlesAndEndsStreams(t *testing.T) {
+	// Unsubscribe: the track's handle goes and its streams end with ErrTrackEnded.
+	r, n := subscribed(t)
+	pub := r.remotes["bob"].publications["TR_A"]
+	s := &stream{}
+	pub.Track().base().readers.attach(s)
+	r.handleEvent(trackCases()["track_unsubscribed"].msg)
+	e := one[TrackUnsubscribed](t, drain(r))
+	if e.Track.SID() != "TR_A" || pub.Track() != nil || !slices.Contains(n.released, 50) || s.err != ErrTrackEnded {
+		t.Fatalf("%+v released %v stream err %v", e, n.released, s.err)
+	}
+	if ok, err := e.Track.base().readers.attach(&stream{}); ok || err != ErrTrackEnded {
+		t.Fatal("a stream could attach to a released track")
+	}
+
+	// Participant leaves: publications, tracks, participant streams all released and ended.
+	r, n = subscribed(t)
+	ts, ps := &stream{}, &stream{}
+	r.remotes["bob"].publications["TR_A"].Track().base().readers.attach(ts)
+	r.remotes["bob"].readers.attach(ps)
+	r.handleEvent(roomEventCases()["participant_disconnected"].msg)
+	drain(r)
+	for _, id := range []uint64{3, 4, 50} {
+		if !slices.Contains(n.released, id) {
+			t.Errorf("handle %d not released after the participant left (released %v)", id, n.released)
+		}
+	}
+	if ts.err != ErrParticipantLeft || ps.err != ErrParticipantLeft {
+		t.Fatalf("streams ended with %v / %v, want ErrParticipantLeft", ts.err, ps.err)
+	}
+
+	// Room closes: everything it owns goes, the caller's local track does not.
+	r, n = subscribed(t)
+	r.finish(ReasonClientInitiated)
+	for _, id := range []uint64{1, 2, 3, 4, 6, 50} {
+		if !slices.Contains(n.released, id) {
+			t.Errorf("handle %d not released at close (released %v)", id, n.released)
+		}
+	}
+	if slices.Contains(n.released, 5) {
+		t.Error("closing the room released the caller's local track")
+	}
+
+	// A subscription that races an unpublish hands its track handle straight back.
+	r, n = testRoom(t)
+	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_TrackSubscribed{TrackSubscribed: &pb.TrackSubscribed{
+		ParticipantIdentity: proto.String("bob"), Track: &pb.OwnedTrack{Handle: oh(60), Info: trackInfo("TR_GONE", pb.TrackKind_KIND_AUDIO)}}}})
+	if got := drain(r); len(got) != 0 || !slices.Contains(n.released, 60) {
+		t.Fatalf("events %v, released %v", got, n.released)
+	}
+}
+
 func TestEveryRoomEventKindIsTranslatedOrListed(t *testing.T) {
 	cases := roomEventCases()
+	maps.Copy(cases, trackCases())
 	fields := (&pb.RoomEvent{}).ProtoReflect().Descriptor().Oneofs().ByName("message").Fields()
 	for i := range fields.Len() {
 		name := string(fields.Get(i).Name())
@@ -310,6 +470,9 @@ func TestEveryRoomEventKindIsTranslatedOrListed(t *testing.T) {
 			if got := string(c.msg.ProtoReflect().WhichOneof(c.msg.ProtoReflect().Descriptor().Oneofs().ByName("message")).Name()); got != name {
 				t.Fatalf("case %s builds a %s event", name, got)
 			}
+			if c.check == nil {
+				return // covered by a test of its own
+			}
 			r.handleEvent(c.msg)
 			c.check(t, r, n, drain(r))
 		})
@@ -318,8 +481,8 @@ func TestEveryRoomEventKindIsTranslatedOrListed(t *testing.T) {
 
 func TestEventsNotSurfacedGiveTheirHandlesBack(t *testing.T) {
 	r, n := testRoom(t)
-	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_TrackPublished{TrackPublished: &pb.TrackPublished{
-		ParticipantIdentity: proto.String("bob"), Publication: &pb.OwnedTrackPublication{Handle: oh(40)}}}})
+	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_DataTrackPublished{DataTrackPublished: &pb.DataTrackPublished{
+		Track: &pb.OwnedRemoteDataTrack{Handle: oh(40)}}}})
 	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_TextStreamOpened{TextStreamOpened: &pb.TextStreamOpened{
 		Reader: &pb.OwnedTextStreamReader{Handle: oh(41)}, ParticipantIdentity: proto.String("bob")}}})
 	if !slices.Contains(n.released, 40) || !slices.Contains(n.released, 41) {
@@ -347,8 +510,8 @@ func TestDisconnectedIsDeliveredExactlyOnce(t *testing.T) {
 	if len(got) != 1 || got[0] != (Disconnected{Reason: ReasonClientInitiated}) {
 		t.Fatalf("events %#v, want one Disconnected{client_initiated}", got)
 	}
-	// Teardown releases every handle: participants, local participant, room.
-	for _, id := range []uint64{1, 2, 3} {
+	// Teardown releases every handle: publications, participants, local participant, room.
+	for _, id := range []uint64{1, 2, 3, 4, 6} {
 		if !slices.Contains(n.released, id) {
 			t.Errorf("handle %d not released (released %v)", id, n.released)
 		}

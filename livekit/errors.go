@@ -16,6 +16,12 @@ var (
 	// when the room closed ends with it too: the library may or may not have acted on it.
 	ErrClosed = errors.New("livekit: room is closed")
 
+	// ErrTrackEnded ends a stream whose track went away: unsubscribed or unpublished.
+	ErrTrackEnded = errors.New("livekit: track ended")
+
+	// ErrParticipantLeft ends a stream whose participant left the room.
+	ErrParticipantLeft = errors.New("livekit: participant left")
+
 	// ErrInvalidArgument is the class of errors about arguments refused before they reach the
 	// library (a nil context, an oversized payload ...). errors.Is matches it.
 	ErrInvalidArgument = errors.New("livekit: invalid argument")

@@ -198,3 +198,77 @@ func (EncryptionStateChanged) isEvent()             {}
 func (TranscriptionReceived) isEvent()              {}
 func (ChatMessageReceived) isEvent()                {}
 func (TokenRefreshed) isEvent()                     {}
+
+// TrackPublished reports that a remote participant published a track. Subscribe to it with
+// Publication.SetSubscribed unless the room subscribes automatically (the default).
+type TrackPublished struct {
+	Participant *RemoteParticipant
+	Publication *RemoteTrackPublication
+	Info        TrackPublicationInfo
+}
+
+// TrackUnpublished reports that a remote participant stopped publishing a track; the
+// subscription, if any, has ended (streams reading the track end with ErrTrackEnded).
+type TrackUnpublished struct {
+	Participant *RemoteParticipant
+	Publication *RemoteTrackPublication
+	Info        TrackPublicationInfo
+}
+
+// TrackSubscribed reports that a remote track is now received: read it with NewAudioStream or
+// NewVideoStream. Track is a *RemoteAudioTrack or *RemoteVideoTrack.
+type TrackSubscribed struct {
+	Participant *RemoteParticipant
+	Publication *RemoteTrackPublication
+	Track       Track
+}
+
+// TrackUnsubscribed reports that a remote track is no longer received; streams reading it end
+// with ErrTrackEnded.
+type TrackUnsubscribed struct {
+	Participant *RemoteParticipant
+	Publication *RemoteTrackPublication
+	Track       Track
+}
+
+// TrackSubscriptionFailed reports that subscribing to a remote track failed.
+type TrackSubscriptionFailed struct {
+	Identity string
+	TrackSID string
+	Error    string
+}
+
+// TrackMuted reports that a participant (remote or local) muted a track.
+type TrackMuted struct{ Identity, TrackSID string }
+
+// TrackUnmuted reports that a participant (remote or local) unmuted a track.
+type TrackUnmuted struct{ Identity, TrackSID string }
+
+// LocalTrackPublished reports that a track of the local participant is published. PublishTrack
+// has registered the publication by then.
+type LocalTrackPublished struct{ Publication *LocalTrackPublication }
+
+// LocalTrackUnpublished reports that a track of the local participant is no longer published.
+type LocalTrackUnpublished struct{ Publication *LocalTrackPublication }
+
+// LocalTrackSubscribed reports that a remote participant subscribed to a local track.
+type LocalTrackSubscribed struct{ Publication *LocalTrackPublication }
+
+// LocalTrackRepublished reports that a local track was published again after a full reconnect,
+// under a new SID.
+type LocalTrackRepublished struct {
+	Publication *LocalTrackPublication
+	PreviousSID string
+}
+
+func (TrackPublished) isEvent()          {}
+func (TrackUnpublished) isEvent()        {}
+func (TrackSubscribed) isEvent()         {}
+func (TrackUnsubscribed) isEvent()       {}
+func (TrackSubscriptionFailed) isEvent() {}
+func (TrackMuted) isEvent()              {}
+func (TrackUnmuted) isEvent()            {}
+func (LocalTrackPublished) isEvent()     {}
+func (LocalTrackUnpublished) isEvent()   {}
+func (LocalTrackSubscribed) isEvent()    {}
+func (LocalTrackRepublished) isEvent()   {}

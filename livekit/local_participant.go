@@ -18,7 +18,10 @@ const MaxDataBytes = 64000
 // LocalParticipant is this client's participant in a room: it publishes data (and, later,
 // tracks, RPC methods and streams). It is valid while its room is; after the room closes its
 // methods return ErrClosed.
-type LocalParticipant struct{ participant }
+type LocalParticipant struct {
+	participant
+	publications map[string]*LocalTrackPublication // by SID; guarded by r.mu
+}
 
 // Identity reports the participant's identity (from the token).
 func (p *LocalParticipant) Identity() string { return p.identity }
@@ -69,8 +72,19 @@ func (p *LocalParticipant) PublishData(ctx context.Context, data []byte, opts Da
 	return err
 }
 
+// release drops the participant's publications and handle. The tracks stay the caller's.
 func (p *LocalParticipant) release() {
-	if p != nil && p.handle != nil {
+	if p == nil {
+		return
+	}
+	p.r.mu.Lock()
+	pubs := p.publications
+	p.publications = map[string]*LocalTrackPublication{}
+	p.r.mu.Unlock()
+	for _, pub := range pubs {
+		pub.handle.Close()
+	}
+	if p.handle != nil {
 		p.handle.Close()
 	}
 }

@@ -6,6 +6,8 @@ import pb "github.com/livekit-ffi-go/sdk/proto"
 // participant leaves (Info then reports its last known state).
 type RemoteParticipant struct {
 	participant
+	publications map[string]*RemoteTrackPublication // by SID; guarded by r.mu
+	readers      readers                            // streams reading from the participant
 }
 
 // Identity reports the participant's identity.
@@ -17,13 +19,41 @@ func (p *RemoteParticipant) SID() string { return p.snapshot().SID }
 // Info returns a snapshot of the participant's state.
 func (p *RemoteParticipant) Info() ParticipantInfo { return p.snapshot() }
 
-// release drops the participant's handle and everything it owns.
-func (p *RemoteParticipant) release() {
+// TrackPublications lists the participant's publications.
+func (p *RemoteParticipant) TrackPublications() []*RemoteTrackPublication {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	out := make([]*RemoteTrackPublication, 0, len(p.publications))
+	for _, pub := range p.publications {
+		out = append(out, pub)
+	}
+	return out
+}
+
+// TrackPublication returns the publication with this SID, or nil.
+func (p *RemoteParticipant) TrackPublication(sid string) *RemoteTrackPublication {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	return p.publications[sid]
+}
+
+// release ends the streams reading from the participant, drops its publications (and their
+// tracks), then its handle.
+func (p *RemoteParticipant) release(err error) {
+	p.readers.endAll(err)
+	p.r.mu.Lock()
+	pubs := p.publications
+	p.publications = map[string]*RemoteTrackPublication{}
+	p.r.mu.Unlock()
+	for _, pub := range pubs {
+		pub.release(err)
+	}
 	p.handle.Close()
 }
 
-// addRemotePublication takes a publication that came with the participant.
-func (r *room) addRemotePublication(rp *RemoteParticipant, pub *pb.OwnedTrackPublication) {
-	// Tracks are wrapped by the track model; until then give the handle back.
-	r.lib.drop(pub.GetHandle().GetId())
+// newRemotePublication takes ownership of a publication of rp. The caller adds it to
+// rp.publications under the room's lock.
+func (r *room) newRemotePublication(rp *RemoteParticipant, op *pb.OwnedTrackPublication) *RemoteTrackPublication {
+	return &RemoteTrackPublication{r: r, handle: r.lib.own(op.GetHandle().GetId(), "remote publication"),
+		participant: rp, info: publicationInfoFrom(op.GetInfo())}
 }

@@ -94,17 +94,18 @@ func (r *room) init(res *pb.ConnectCallback_Result) {
 	r.handle = r.lib.own(res.GetRoom().GetHandle().GetId(), "room")
 	r.info = roomInfoFrom(res.GetRoom().GetInfo())
 	lp := res.GetLocalParticipant()
-	r.local = &LocalParticipant{participant{
+	r.local = &LocalParticipant{participant: participant{
 		r:        r,
 		handle:   r.lib.own(lp.GetHandle().GetId(), "local participant"),
 		identity: lp.GetInfo().GetIdentity(),
 		info:     participantInfoFrom(lp.GetInfo()),
-	}}
+	}, publications: map[string]*LocalTrackPublication{}}
 	for _, pt := range res.GetParticipants() {
 		rp := r.newRemote(pt.GetParticipant())
 		r.remotes[rp.identity] = rp
-		for _, pub := range pt.GetPublications() {
-			r.addRemotePublication(rp, pub)
+		for _, op := range pt.GetPublications() {
+			pub := r.newRemotePublication(rp, op)
+			rp.publications[pub.info.SID] = pub
 		}
 	}
 }
@@ -115,7 +116,7 @@ func (r *room) newRemote(op *pb.OwnedParticipant) *RemoteParticipant {
 		handle:   r.lib.own(op.GetHandle().GetId(), "participant"),
 		identity: op.GetInfo().GetIdentity(),
 		info:     participantInfoFrom(op.GetInfo()),
-	}}
+	}, publications: map[string]*RemoteTrackPublication{}}
 }
 
 func leakedRoom(r *room) {
@@ -291,7 +292,7 @@ func (r *room) finish(reason DisconnectReason) {
 	r.remotes = map[string]*RemoteParticipant{}
 	r.mu.Unlock()
 	for _, rp := range remotes {
-		rp.release()
+		rp.release(ErrClosed)
 	}
 	r.local.release()
 	r.handle.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/livekit-ffi-go/sdk/internal/devenv"
 	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
+	"github.com/livekit-ffi-go/sdk/internal/testenv"
 	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/tokensource"
@@ -35,20 +36,19 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	required := os.Getenv("LIVEKIT_REQUIRE_SERVER") == "1"
-	unavailable := func(err error) int {
-		if required {
+	if _, err := testenv.LoadLibrary(); err != nil {
+		if testenv.RequireServer() {
+			fmt.Fprintln(os.Stderr, "FAIL: LIVEKIT_REQUIRE_SERVER=1 but the native library is not usable:", err)
+			return 1
+		}
+		return m.Run() // the room tests skip (needEnv); the translation tests run
+	}
+	if _, err := lkserver.Find(); err != nil {
+		if testenv.RequireServer() {
 			fmt.Fprintln(os.Stderr, "FAIL: LIVEKIT_REQUIRE_SERVER=1 but", err)
 			return 1
 		}
-		fmt.Fprintln(os.Stderr, "SKIP: room tests need the native library and livekit-server:", err)
-		return 0
-	}
-	if _, err := ffi.Load(ffi.Options{Logger: quietLogger()}); err != nil {
-		return unavailable(err)
-	}
-	if _, err := lkserver.Find(); err != nil {
-		return unavailable(err)
+		return m.Run()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -74,13 +74,14 @@ func run(m *testing.M) int {
 	return code
 }
 
-// quietLogger keeps the library's error logs (several tests fail connects on purpose) out of
-// the output unless LIVEKIT_TEST_LOG=1.
-func quietLogger() *slog.Logger {
-	if os.Getenv("LIVEKIT_TEST_LOG") == "1" {
-		return slog.Default()
+// needEnv skips a test that needs the library and a server when they are missing (it fails
+// instead under LIVEKIT_REQUIRE_SERVER=1).
+func needEnv(t testing.TB) {
+	t.Helper()
+	if env == nil {
+		testenv.Server(t)
+		t.Skip("the test server did not start")
 	}
-	return slog.New(slog.DiscardHandler)
 }
 
 func ctxFor(t testing.TB, d time.Duration) context.Context {
@@ -170,6 +171,7 @@ func outstanding(t testing.TB) int64 {
 }
 
 func TestConnectWithLiteralToken(t *testing.T) {
+	needEnv(t)
 	before := outstanding(t)
 	name := roomName(t)
 	r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "alice"))
@@ -203,6 +205,7 @@ func TestConnectWithLiteralToken(t *testing.T) {
 }
 
 func TestConnectWithEndpointSource(t *testing.T) {
+	needEnv(t)
 	src, err := tokensource.NewEndpoint(env.EndpointURL)
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +222,7 @@ func TestConnectWithEndpointSource(t *testing.T) {
 }
 
 func TestConnectWithFixedSource(t *testing.T) {
+	needEnv(t)
 	name := roomName(t)
 	src := tokensource.Literal(tokensource.Response{ServerURL: env.Server.URL(), ParticipantToken: mint(t, name, "fixed")})
 	r, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), src)
@@ -245,6 +249,7 @@ func countingSource(t testing.TB) (tokensource.Configurable, *atomic.Int64) {
 }
 
 func TestCachingSourceSecondConnectIsHitAndRefreshUpdatesIt(t *testing.T) {
+	needEnv(t)
 	upstream, calls := countingSource(t)
 	cache := tokensource.NewCache(upstream)
 	opts := tokensource.Options{RoomName: roomName(t), ParticipantIdentity: "cached"}
@@ -304,6 +309,7 @@ func TestCachingSourceSecondConnectIsHitAndRefreshUpdatesIt(t *testing.T) {
 }
 
 func TestBoundCacheIsUpdatedToo(t *testing.T) {
+	needEnv(t)
 	upstream, _ := countingSource(t)
 	cache := tokensource.NewCache(upstream)
 	opts := tokensource.Options{RoomName: roomName(t), ParticipantIdentity: "bound"}
@@ -320,6 +326,7 @@ func TestBoundCacheIsUpdatedToo(t *testing.T) {
 }
 
 func TestMetadataChangeBringsRefreshWithNewMetadata(t *testing.T) {
+	needEnv(t)
 	name := roomName(t)
 	ev := newEvents()
 	r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "meta"), livekit.WithEventHandler(ev.handle))
@@ -348,6 +355,7 @@ func TestMetadataChangeBringsRefreshWithNewMetadata(t *testing.T) {
 }
 
 func TestTwoParticipantsExchangeData(t *testing.T) {
+	needEnv(t)
 	name := roomName(t)
 	evB := newEvents()
 	b, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "bob"), livekit.WithEventHandler(evB.handle))
@@ -404,6 +412,7 @@ func TestTwoParticipantsExchangeData(t *testing.T) {
 }
 
 func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
+	needEnv(t)
 	name := roomName(t)
 	wrongSecret, err := tokensource.NewMinter(env.Server.APIKey, "not-the-secret-not-the-secret-not-the-secret", env.Server.URL())
 	if err != nil {
@@ -429,12 +438,12 @@ func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 		{"wrong secret", env.Server.URL(), badSig, false},
 		{"expired token", env.Server.URL(), expired, false},
 		{"closed port", "ws://" + testnet.ClosedPort(t), mint(t, name, "x"), false},
-		// Name resolution may ask a resolver off the machine: only inside the namespace.
+		// Name resolution may ask a resolver off the machine: only where there is no way out.
 		{"unknown host", "ws://livekit-test-host.invalid:7880", mint(t, name, "x"), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.needsNetns && os.Getenv("LIVEKIT_NETNS_NAME") == "" {
+			if tc.needsNetns && !testenv.Isolated() {
 				t.Skip("only inside the test network namespace")
 			}
 			before := outstanding(t)
@@ -465,6 +474,7 @@ func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 }
 
 func TestConnectHonorsContext(t *testing.T) {
+	needEnv(t)
 	// A listener that accepts and never answers: the connect hangs until its context ends.
 	addr := testnet.SilentListener(t)
 	before := outstanding(t)
@@ -480,6 +490,7 @@ func TestConnectHonorsContext(t *testing.T) {
 }
 
 func TestServerKilledMidSession(t *testing.T) {
+	needEnv(t)
 	own, err := devenv.Start(ctxFor(t, time.Minute))
 	if err != nil {
 		t.Fatal(err)
@@ -532,6 +543,7 @@ func TestServerKilledMidSession(t *testing.T) {
 }
 
 func TestRepeatedConnectsLeaveNoHandles(t *testing.T) {
+	needEnv(t)
 	before := outstanding(t)
 	name := roomName(t)
 	for i := range 20 {
@@ -549,6 +561,7 @@ func TestRepeatedConnectsLeaveNoHandles(t *testing.T) {
 }
 
 func TestSlowHandlerDoesNotBlockOtherRooms(t *testing.T) {
+	needEnv(t)
 	name := roomName(t)
 	release := make(chan struct{})
 	slow, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "slow"),
@@ -583,6 +596,7 @@ func TestSlowHandlerDoesNotBlockOtherRooms(t *testing.T) {
 // The local minter's tokens carry every claim a join can use; the real server must accept them
 // and the participant must come out with those values.
 func TestMintedTokenWithAllClaimsIsAccepted(t *testing.T) {
+	needEnv(t)
 	opts := tokensource.Options{
 		RoomName:              roomName(t),
 		ParticipantIdentity:   "full",
@@ -629,6 +643,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestRoomDroppedWithoutCloseIsReleased(t *testing.T) {
+	needEnv(t)
 	before := outstanding(t)
 	var logs syncBuffer
 	func() {
