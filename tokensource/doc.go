@@ -20,7 +20,10 @@
 //     an *HTTPError with the status and a bounded body prefix. Transport
 //     errors, 429 and 502-504 are retried a bounded number of times with
 //     exponential backoff and jitter, honoring Retry-After, and every Fetch
-//     is bounded by a default timeout that the caller's context can shorten.
+//     is bounded by a default timeout that the caller's context can
+//     shorten. Redirects are followed only within the endpoint's scheme,
+//     host and port; a redirect elsewhere fails with ErrCrossOriginRedirect
+//     (see Endpoint), so custom headers never reach another host.
 //   - NewDevServer: LiveKit Cloud's development token server (formerly
 //     "sandbox"), an Endpoint with the X-Sandbox-ID header.
 //   - NewMinter: for services that hold an API key and secret; mints HS256
