@@ -19,8 +19,10 @@
 //     responses, unknown fields ignored, a bounded body. Non-2xx answers are
 //     an *HTTPError with the status and a bounded body prefix. Transport
 //     errors, 429 and 502-504 are retried a bounded number of times with
-//     exponential backoff and jitter, honoring Retry-After, and every Fetch
-//     is bounded by a default timeout that the caller's context can
+//     exponential backoff and jitter, honoring a Retry-After of up to
+//     MaxRetryAfter (60 s; a longer one fails the Fetch at once, as does one
+//     that would outlast the timeout or the context's deadline), and every
+//     Fetch is bounded by a default timeout that the caller's context can
 //     shorten. Redirects are followed only within the endpoint's scheme,
 //     host and port; a redirect elsewhere fails with ErrCrossOriginRedirect
 //     (see Endpoint), so custom headers never reach another host.

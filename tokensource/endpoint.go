@@ -33,6 +33,11 @@ const (
 	DefaultRetryBase = 250 * time.Millisecond
 	// DefaultMaxBodyBytes bounds the response body read from a token server.
 	DefaultMaxBodyBytes = 1 << 20
+	// MaxRetryAfter is the longest Retry-After a Fetch waits for. A server
+	// asking for more gets no retry: Fetch returns its *HTTPError at once,
+	// with the requested delay in HTTPError.RetryAfter, so that a Fetch
+	// without a deadline cannot be parked for hours.
+	MaxRetryAfter = 60 * time.Second
 	// MaxRedirects is how many same-origin redirects one request follows.
 	MaxRedirects = 10
 
@@ -63,6 +68,8 @@ type Endpoint struct {
 	retryBase  time.Duration
 	maxBody    int64
 	logger     *slog.Logger
+	// maxRetryAfter is MaxRetryAfter; tests lower it.
+	maxRetryAfter time.Duration
 
 	// sleep waits between attempts; tests replace it to avoid real waits.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -111,14 +118,16 @@ func WithHTTPClient(client *http.Client) EndpointOption {
 }
 
 // WithTimeout bounds each Fetch, retries and backoff included (default
-// DefaultTimeout). Zero or negative means no bound beyond the caller's context.
+// DefaultTimeout). Zero or negative means no bound beyond the caller's
+// context; waits between attempts are still bounded by MaxRetryAfter.
 func WithTimeout(d time.Duration) EndpointOption {
 	return func(c *endpointConfig) { c.timeout = d }
 }
 
 // WithRetry sets how many times a transient failure (transport error, 429,
 // 502, 503, 504) is retried and the first backoff, which doubles per retry
-// with jitter. A Retry-After header replaces the backoff. max 0 disables
+// with jitter. A Retry-After header of up to MaxRetryAfter replaces the
+// backoff; a longer one ends the Fetch with the *HTTPError. max 0 disables
 // retries. Defaults: DefaultMaxRetries, DefaultRetryBase.
 func WithRetry(max int, base time.Duration) EndpointOption {
 	return func(c *endpointConfig) {
@@ -164,6 +173,8 @@ func newConfig(opts []EndpointOption) *endpointConfig {
 		retryBase:  DefaultRetryBase,
 		maxBody:    DefaultMaxBodyBytes,
 		sleep:      sleepCtx,
+
+		maxRetryAfter: MaxRetryAfter,
 	}}
 	for _, o := range opts {
 		o(c)
@@ -284,6 +295,10 @@ func (e *Endpoint) Fetch(ctx context.Context, opts Options) (Response, error) {
 		wait := retryAfter
 		if wait < 0 {
 			wait = backoff(e.retryBase, attempt)
+		} else if wait > e.maxRetryAfter {
+			// Not worth parking the caller for: let it decide, with the
+			// server's delay in HTTPError.RetryAfter.
+			return Response{}, err
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			// The server asks for more time than we have: fail now rather
