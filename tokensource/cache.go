@@ -13,7 +13,8 @@ import (
 
 // Cache defaults.
 const (
-	// DefaultLeeway: a cached token is not served within this long of its exp.
+	// DefaultLeeway is how long before its exp a cached token stops being
+	// served.
 	DefaultLeeway = 60 * time.Second
 	// DefaultCacheFetchTimeout bounds a shared upstream fetch, which runs
 	// detached from any one caller's cancellation.

@@ -29,7 +29,7 @@ const (
 	// (so at most DefaultMaxRetries+1 requests per Fetch).
 	DefaultMaxRetries = 2
 	// DefaultRetryBase is the first backoff; it doubles per retry, with
-	// jitter, up to maxBackoff.
+	// jitter, up to 5 s.
 	DefaultRetryBase = 250 * time.Millisecond
 	// DefaultMaxBodyBytes bounds the response body read from a token server.
 	DefaultMaxBodyBytes = 1 << 20
@@ -385,6 +385,7 @@ type HTTPError struct {
 	RetryAfter time.Duration
 }
 
+// Error describes the status and the (redacted) body prefix.
 func (e *HTTPError) Error() string {
 	status := e.Status
 	if status == "" {
@@ -538,11 +539,4 @@ func NewDevServer(id string, opts ...EndpointOption) (*Endpoint, error) {
 	}
 	c.header.Set("X-Sandbox-ID", id)
 	return c.finish(strings.TrimRight(base, "/") + devServerPath)
-}
-
-// NewSandbox is NewDevServer under its former name.
-//
-// Deprecated: LiveKit renamed the sandbox token server; use NewDevServer.
-func NewSandbox(id string, opts ...EndpointOption) (*Endpoint, error) {
-	return NewDevServer(id, opts...)
 }
