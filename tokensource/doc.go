@@ -47,9 +47,10 @@
 // its token is valid: it must parse, carry exp, have no nbf in the future,
 // and expire more than the leeway (60 s by default) from now. Tokens without
 // exp or that do not parse are returned to the caller but never served from
-// the cache. Expiry is parsed once when a response is stored; a cache hit
-// takes no lock: an atomic load, a map lookup on the options' strings, an
-// attribute comparison and an integer compare.
+// the cache. Expiry is parsed once when a response is stored. One mutex
+// guards the entries and is never held during an upstream call; a cache hit
+// holds it for a comparison with the last entry served (or a map lookup), an
+// attribute comparison and an integer compare, and allocates nothing.
 //
 // Concurrent fetches of the same uncached Options share one upstream call,
 // while different Options are fetched in parallel; no lock is held during an
@@ -57,9 +58,10 @@
 // cancellation (its context values are kept) under its own timeout, so a
 // caller that gives up gets its ctx.Err() at once without failing the others.
 // A failed fetch returns the error and keeps whatever was cached before.
-// Cache.Invalidate drops everything; Cache.Cached shows what would be served;
-// Cache.UpdateToken takes a refreshed token the LiveKit server pushed to a
-// connected room, so a later reconnect with the same Options reuses it.
+// Cache.Invalidate drops everything and Cache.InvalidateOptions one entry;
+// Cache.Cached shows what would be served; Cache.UpdateToken takes a
+// refreshed token the LiveKit server pushed to a connected room, so a later
+// reconnect with the same Options reuses it.
 //
 // # Inspecting tokens
 //
