@@ -46,7 +46,7 @@ const (
 type Cache struct {
 	inner        Configurable
 	leeway       int64            // nanoseconds
-	now          func() time.Time
+	now          func() time.Time // time.Now; tests set it through export_test.go
 	fetchTimeout time.Duration
 	maxEntries   int
 
@@ -118,9 +118,6 @@ type CacheOption func(*Cache)
 // (default DefaultLeeway). A negative leeway counts as zero: a token is never
 // served past its exp.
 func WithLeeway(d time.Duration) CacheOption { return func(c *Cache) { c.leeway = int64(max(d, 0)) } }
-
-// WithClock sets the clock used for validity checks (for tests).
-func WithClock(now func() time.Time) CacheOption { return func(c *Cache) { c.now = now } }
 
 // WithFetchTimeout bounds each shared inner fetch (default
 // DefaultCacheFetchTimeout); zero or negative means unbounded.

@@ -22,7 +22,7 @@ type Minter struct {
 	secret    []byte
 	serverURL string
 	ttl       time.Duration
-	now       func() time.Time
+	now       func() time.Time // time.Now; tests set it through export_test.go
 }
 
 // MinterOption configures NewMinter.
@@ -30,9 +30,6 @@ type MinterOption func(*Minter)
 
 // WithTTL sets how long minted tokens are valid (default DefaultTTL).
 func WithTTL(d time.Duration) MinterOption { return func(m *Minter) { m.ttl = d } }
-
-// WithMinterClock sets the clock used for iat, nbf and exp (for tests).
-func WithMinterClock(now func() time.Time) MinterOption { return func(m *Minter) { m.now = now } }
 
 // NewMinter returns a Minter signing with apiKey/apiSecret whose responses
 // point at serverURL (the LiveKit server's ws:// or wss:// URL).

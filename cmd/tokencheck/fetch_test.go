@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,6 +31,21 @@ func newMinter(t *testing.T, opts ...tokensource.MinterOption) *tokensource.Mint
 		t.Fatal(err)
 	}
 	return m
+}
+
+// expiredToken is a token for identity x in room r that expired an hour
+// ago. tokencheck does not verify signatures, so it is signed with a dummy;
+// tokensource's test clock is not public API.
+func expiredToken(t *testing.T) string {
+	t.Helper()
+	iat := time.Now().Add(-70 * time.Minute).Unix()
+	claims, err := json.Marshal(map[string]any{"iss": testKey, "sub": "x", "iat": iat, "nbf": iat, "exp": iat + 600,
+		"video": map[string]any{"roomJoin": true, "room": "r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc(claims) + "." + enc([]byte("dummy-signature"))
 }
 
 // tokenServer is an httptest token endpoint that mints with a Minter and
@@ -180,8 +196,6 @@ func TestFetchFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired := newTokenServer(t, newMinter(t,
-		tokensource.WithMinterClock(func() time.Time { return time.Now().Add(-time.Hour) })))
 	serve := func(status int, body string) string {
 		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -191,6 +205,7 @@ func TestFetchFailures(t *testing.T) {
 		t.Cleanup(s.Close)
 		return s.URL
 	}
+	expired := serve(200, `{"server_url":"`+testWSURL+`","participant_token":"`+expiredToken(t)+`"}`)
 
 	cases := []struct {
 		name     string
@@ -202,7 +217,7 @@ func TestFetchFailures(t *testing.T) {
 		{name: "malformed JSON", url: serve(200, `{"server_url": "ws://x", "participant_token": `), wantMsg: "malformed"},
 		{name: "missing token", url: serve(200, `{"server_url": "ws://x"}`), wantMsg: "no participant token"},
 		{name: "unreachable", url: "http://" + testnet.ClosedPort(t) + "/token", wantMsg: "connection refused"},
-		{name: "expired", url: expired.URL, tokenRow: true},
+		{name: "expired", url: expired, tokenRow: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -339,7 +354,7 @@ func TestEnvironmentDefaults(t *testing.T) {
 }
 
 func TestLiteralSource(t *testing.T) {
-	m := newMinter(t, tokensource.WithMinterClock(func() time.Time { return time.Now().Add(-2 * time.Minute) }))
+	m := newMinter(t)
 	tok, err := m.Mint(tokensource.Options{RoomName: "lit-room", ParticipantIdentity: "lit", ParticipantName: "Lit"})
 	if err != nil {
 		t.Fatal(err)
