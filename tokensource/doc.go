@@ -31,7 +31,8 @@
 //   - NewMinter: for services that hold an API key and secret; mints HS256
 //     access tokens locally with github.com/golang-jwt/jwt/v5.
 //   - NewCache: a decorator that reuses a still-valid token (see below).
-//   - Bind fixes the Options of a Configurable source, giving a Fixed one.
+//   - Bind fixes the Options of a Configurable source, giving a Fixed one
+//     (a *Bound).
 //
 // Handler serves the endpoint contract on top of any Configurable source, so
 // a Minter behind Handler is a complete development token server.
@@ -62,6 +63,23 @@
 // Cache.Cached shows what would be served; Cache.UpdateToken takes a
 // refreshed token the LiveKit server pushed to a connected room, so a later
 // reconnect with the same Options reuses it.
+//
+// # Optional interfaces
+//
+// A Fixed source may implement optional interfaces that the code joining a
+// room through it (the livekit package, or your own) looks for with a type
+// assertion:
+//
+//   - TokenUpdater: UpdateToken(token) receives each token the LiveKit
+//     server refreshes for the participant while the room is connected.
+//   - TokenInvalidator: InvalidateToken() drops a token the server rejected,
+//     so that the next Fetch gets a fresh one.
+//
+// *Bound implements both and forwards them to the cache entry for its
+// Options when its source is a *Cache (Cache.UpdateToken,
+// Cache.InvalidateOptions); for any other source they do nothing. So
+// Bind(NewCache(src), opts) keeps the cache current across reconnects. A
+// source of your own can implement them the same way.
 //
 // # Inspecting tokens
 //

@@ -173,24 +173,68 @@ func (f custom) Fetch(ctx context.Context, opts Options) (Response, error) {
 	return r, nil
 }
 
-type bound struct {
+// TokenUpdater is implemented by Fixed sources that want the tokens a LiveKit
+// server refreshes for a room joined through them. The server pushes a new
+// token to a connected participant well before the current one expires; a
+// room hands each one to UpdateToken, so that a later reconnect through the
+// same source starts from the newest token instead of fetching again.
+// UpdateToken reports whether the token was taken. It must be safe for
+// concurrent use and must not block.
+//
+// The livekit package hands refreshed tokens to a source given to
+// ConnectSource that implements it. *Bound implements it.
+type TokenUpdater interface {
+	UpdateToken(token string) bool
+}
+
+// TokenInvalidator is implemented by Fixed sources that can drop a token the
+// server rejected, so that the next Fetch gets a fresh one. It must be safe
+// for concurrent use and must not block. *Bound implements it.
+type TokenInvalidator interface {
+	InvalidateToken()
+}
+
+// Bound is a Fixed source made by Bind: a Configurable source with its
+// Options fixed. It implements TokenUpdater and TokenInvalidator: when the
+// source is a *Cache they update or drop the cache entry for the bound
+// Options (Cache.UpdateToken, Cache.InvalidateOptions); for any other source
+// UpdateToken reports false and InvalidateToken does nothing.
+type Bound struct {
 	src  Configurable
 	opts Options
 }
 
 // Bind fixes the options of a configurable source, giving a Fixed source. The
 // options are copied, so later changes to opts' attributes map do not leak in.
-func Bind(src Configurable, opts Options) Fixed { return bound{src, opts.clone()} }
+func Bind(src Configurable, opts Options) *Bound { return &Bound{src, opts.clone()} }
 
-func (b bound) Fetch(ctx context.Context) (Response, error) { return b.src.Fetch(ctx, b.opts) }
+var (
+	_ Fixed            = (*Bound)(nil)
+	_ TokenUpdater     = (*Bound)(nil)
+	_ TokenInvalidator = (*Bound)(nil)
+)
 
-// UpdateToken hands a server-refreshed token to the bound source if it is a Cache (see
-// Cache.UpdateToken), so a room joined through Bind(cache, opts) keeps the cache current.
-func (b bound) UpdateToken(token string) bool {
-	if u, ok := b.src.(interface {
-		UpdateToken(Options, string) bool
-	}); ok {
-		return u.UpdateToken(b.opts, token)
+// Fetch fetches from the source with a copy of the bound options.
+func (b *Bound) Fetch(ctx context.Context) (Response, error) {
+	return b.src.Fetch(ctx, b.opts.clone())
+}
+
+// UpdateToken hands a server-refreshed token to the source if it is a *Cache
+// (see Cache.UpdateToken), so that a room joined through Bind(cache, opts)
+// keeps the cache current. It reports whether the token was taken; it is
+// always false for other sources.
+func (b *Bound) UpdateToken(token string) bool {
+	if c, ok := b.src.(*Cache); ok {
+		return c.UpdateToken(b.opts, token)
 	}
 	return false
+}
+
+// InvalidateToken drops the cached response for the bound options if the
+// source is a *Cache (see Cache.InvalidateOptions), so that the next Fetch
+// asks the cache's inner source again. It does nothing for other sources.
+func (b *Bound) InvalidateToken() {
+	if c, ok := b.src.(*Cache); ok {
+		c.InvalidateOptions(b.opts)
+	}
 }
