@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 )
@@ -194,13 +195,10 @@ func (c *Cache) Fetch(ctx context.Context, opts Options) (Response, error) {
 		// uncached rather than evict or mix up the other.
 		c.mu.Unlock()
 		resp, err := c.fetchInner(ctx, opts.clone())
-		if err == nil {
-			err = resp.Validate()
-		}
 		if err != nil {
 			return Response{}, err
 		}
-		return resp, nil
+		return resp.checked()
 	}
 	if e != nil && e.fresh(now, c.leeway) {
 		c.tick++
@@ -238,7 +236,7 @@ func (c *Cache) run(ctx context.Context, e *entry, cl *call) {
 	}
 	resp, err := c.fetchInner(ctx, e.opts.clone())
 	if err == nil {
-		err = resp.Validate()
+		resp, err = resp.checked()
 	}
 	if err != nil {
 		resp = Response{}
@@ -374,8 +372,9 @@ func (c *Cache) Len() int {
 // cached one (a cached token that is unparseable or has no exp is always
 // replaced). An equal exp is taken: the server's first refresh, right after
 // join, often keeps the original expiry while carrying newer claims (a changed
-// name or metadata).
+// name or metadata). Surrounding whitespace is trimmed from token first.
 func (c *Cache) UpdateToken(opts Options, token string) bool {
+	token = strings.TrimSpace(token)
 	ok, nbf, exp := expiry(token)
 	if !ok {
 		return false

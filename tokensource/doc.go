@@ -39,6 +39,10 @@
 //
 // Every source validates what it returns: an empty server URL or token is an
 // error (ErrNoServerURL, ErrNoToken) at Fetch, before any connection attempt.
+// Surrounding whitespace (a trailing newline from a file or an endpoint) is
+// trimmed from the server URL and the token first, as the native library
+// trims the token before use: the token a source returns, caches and
+// redacts is the one the server sees and may quote in an error.
 //
 // # Caching
 //

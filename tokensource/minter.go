@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -34,6 +35,7 @@ func WithTTL(d time.Duration) MinterOption { return func(m *Minter) { m.ttl = d 
 // NewMinter returns a Minter signing with apiKey/apiSecret whose responses
 // point at serverURL (the LiveKit server's ws:// or wss:// URL).
 func NewMinter(apiKey, apiSecret, serverURL string, opts ...MinterOption) (*Minter, error) {
+	serverURL = strings.TrimSpace(serverURL)
 	switch {
 	case apiKey == "":
 		return nil, errors.New("tokensource: NewMinter needs an API key")
@@ -78,7 +80,7 @@ func (m *Minter) Fetch(ctx context.Context, opts Options) (Response, error) {
 		ParticipantToken: tok,
 		ParticipantName:  opts.ParticipantName,
 		RoomName:         opts.RoomName,
-	}, nil
+	}.checked()
 }
 
 // fillDefaults gives a random room and identity when they are not set, as

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 )
 
 // Options are the request options a configurable source turns into credentials.
@@ -93,16 +94,31 @@ func (r Response) LogValue() slog.Value {
 }
 
 // Validate reports ErrNoServerURL or ErrNoToken when a field a room needs is
-// empty. Every source in this package validates what it returns, so an empty
-// credential fails at Fetch instead of at connect.
+// empty or only whitespace. Every source in this package validates what it
+// returns, so an empty credential fails at Fetch instead of at connect.
 func (r Response) Validate() error {
 	switch {
-	case r.ServerURL == "":
+	case strings.TrimSpace(r.ServerURL) == "":
 		return ErrNoServerURL
-	case r.ParticipantToken == "":
+	case strings.TrimSpace(r.ParticipantToken) == "":
 		return ErrNoToken
 	}
 	return nil
+}
+
+// checked returns r with surrounding whitespace trimmed from its server URL
+// and token, or Validate's error. Every source returns responses through it:
+// the native library trims the token before use, so a token with a trailing
+// newline (read from a file, or sent so by an endpoint) must be the trimmed
+// string everywhere else too, or a server error quoting the trimmed token
+// would not be recognized, and redacted, as the token.
+func (r Response) checked() (Response, error) {
+	r.ServerURL = strings.TrimSpace(r.ServerURL)
+	r.ParticipantToken = strings.TrimSpace(r.ParticipantToken)
+	if err := r.Validate(); err != nil {
+		return Response{}, err
+	}
+	return r, nil
 }
 
 var (
@@ -125,16 +141,12 @@ type Configurable interface {
 
 type literal struct{ r Response }
 
-// Literal returns a Fixed source that always answers r. An empty server URL or
+// Literal returns a Fixed source that always answers r, with surrounding
+// whitespace trimmed from its server URL and token. An empty server URL or
 // token makes every Fetch fail with ErrNoServerURL or ErrNoToken.
 func Literal(r Response) Fixed { return literal{r} }
 
-func (l literal) Fetch(ctx context.Context) (Response, error) {
-	if err := l.r.Validate(); err != nil {
-		return Response{}, err
-	}
-	return l.r, nil
-}
+func (l literal) Fetch(ctx context.Context) (Response, error) { return l.r.checked() }
 
 type literalFunc func(ctx context.Context) (Response, error)
 
@@ -147,10 +159,7 @@ func (f literalFunc) Fetch(ctx context.Context) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if err := r.Validate(); err != nil {
-		return Response{}, err
-	}
-	return r, nil
+	return r.checked()
 }
 
 type custom func(ctx context.Context, opts Options) (Response, error)
@@ -167,10 +176,7 @@ func (f custom) Fetch(ctx context.Context, opts Options) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if err := r.Validate(); err != nil {
-		return Response{}, err
-	}
-	return r, nil
+	return r.checked()
 }
 
 // TokenUpdater is implemented by Fixed sources that want the tokens a LiveKit
@@ -214,9 +220,14 @@ var (
 	_ TokenInvalidator = (*Bound)(nil)
 )
 
-// Fetch fetches from the source with a copy of the bound options.
+// Fetch fetches from the source with the bound options. The response is
+// trimmed and validated like Literal's, whatever the source.
 func (b *Bound) Fetch(ctx context.Context) (Response, error) {
-	return b.src.Fetch(ctx, b.opts.clone())
+	r, err := b.src.Fetch(ctx, b.opts.clone())
+	if err != nil {
+		return Response{}, err
+	}
+	return r.checked()
 }
 
 // UpdateToken hands a server-refreshed token to the source if it is a *Cache
