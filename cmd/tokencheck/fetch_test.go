@@ -288,6 +288,10 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", nil, []string{"--endpoint", "http://127.0.0.1:1/", "--bogus"}, "bogus"},
 		{"stray argument", nil, []string{"--endpoint", "http://127.0.0.1:1/", "extra"}, "extra"},
 		{"negative watch", nil, []string{"--dev", "--watch", "-1s"}, "--watch"},
+		{"negative leeway", nil, []string{"--token", "t", "--url", testWSURL, "--leeway", "-5m"}, "--leeway"},
+		{"method with a space", nil, []string{"--endpoint", "http://127.0.0.1:1/", "--method", "GE T"}, "--method"},
+		{"empty method", nil, []string{"--endpoint", "http://127.0.0.1:1/", "--method", ""}, "--method"},
+		{"bad duration", nil, []string{"--dev", "--watch=abc"}, "-watch"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
