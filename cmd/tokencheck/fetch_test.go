@@ -310,7 +310,7 @@ func TestUsageErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	r := runTC(t, nil, "-h")
 	r.wantCode(t, exitOK)
-	for _, want := range []string{"--endpoint", "-expect-refresh", "Exit codes"} {
+	for _, want := range []string{"--endpoint", "-expect-refresh", "Exit codes", "130 interrupted", "143 terminated"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("help does not mention %q", want)
 		}

@@ -76,7 +76,8 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 const exitCodesText = `
 Exit codes: 0 ok, 1 token fetch or validation failed, 2 usage error,
-3 joining failed, 4 --expect-refresh and no refresh arrived.
+3 joining failed, 4 --expect-refresh and no refresh arrived,
+130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).
 `
 
 const usageText = `Usage: tokencheck <source> [request options] [--join [--watch D] [--expect-refresh]] [--json]
