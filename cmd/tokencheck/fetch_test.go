@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -33,19 +33,28 @@ func newMinter(t *testing.T, opts ...tokensource.MinterOption) *tokensource.Mint
 	return m
 }
 
-// expiredToken is a token for identity x in room r that expired an hour
-// ago. tokencheck does not verify signatures, so it is signed with a dummy;
-// tokensource's test clock is not public API.
-func expiredToken(t *testing.T) string {
+// mintAt signs a token with the test key as a Minter would have issued it
+// at the given time (for ttl) for identity in room: tokensource's test clock
+// is not public API.
+func mintAt(t *testing.T, issued time.Time, ttl time.Duration, identity, name, room string) string {
 	t.Helper()
-	iat := time.Now().Add(-70 * time.Minute).Unix()
-	claims, err := json.Marshal(map[string]any{"iss": testKey, "sub": "x", "iat": iat, "nbf": iat, "exp": iat + 600,
-		"video": map[string]any{"roomJoin": true, "room": "r"}})
+	iat := issued.Unix()
+	claims := jwt.MapClaims{"iss": testKey, "sub": identity, "iat": iat, "nbf": iat, "exp": iat + int64(ttl/time.Second),
+		"video": map[string]any{"roomJoin": true, "room": room}}
+	if name != "" {
+		claims["name"] = name
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc(claims) + "." + enc([]byte("dummy-signature"))
+	return tok
+}
+
+// expiredToken is a token for identity x in room r that expired 50 minutes
+// ago.
+func expiredToken(t *testing.T) string {
+	return mintAt(t, time.Now().Add(-time.Hour), 10*time.Minute, "x", "", "r")
 }
 
 // tokenServer is an httptest token endpoint that mints with a Minter and
@@ -358,11 +367,8 @@ func TestEnvironmentDefaults(t *testing.T) {
 }
 
 func TestLiteralSource(t *testing.T) {
-	m := newMinter(t)
-	tok, err := m.Mint(tokensource.Options{RoomName: "lit-room", ParticipantIdentity: "lit", ParticipantName: "Lit"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Issued two minutes ago, so the summary shows a relative past time.
+	tok := mintAt(t, time.Now().Add(-2*time.Minute), 10*time.Minute, "lit", "Lit", "lit-room")
 
 	r := runTC(t, nil, "--token", tok, "--url", "wss://example.livekit.cloud", "--json")
 	r.wantCode(t, exitOK)
