@@ -3,17 +3,16 @@ package tokensource
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
+	"hash/maphash"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // Cache defaults.
 const (
-	// DefaultLeeway: a cached token is not served within this long of its exp.
+	// DefaultLeeway is how long before its exp a cached token stops being
+	// served.
 	DefaultLeeway = 60 * time.Second
 	// DefaultCacheFetchTimeout bounds a shared upstream fetch, which runs
 	// detached from any one caller's cancellation.
@@ -42,60 +41,70 @@ const (
 //     any previously cached response in place.
 //   - At most DefaultMaxEntries (WithMaxEntries) distinct Options are kept;
 //     beyond that the least recently used entry is dropped.
+//
+// One mutex guards the entries; it is held only for map and field updates,
+// never while the inner source runs.
 type Cache struct {
 	inner        Configurable
-	leeway       int64 // nanoseconds
-	now          func() time.Time
+	leeway       int64            // nanoseconds
+	now          func() time.Time // time.Now; tests set it through export_test.go
 	fetchTimeout time.Duration
 	maxEntries   int
 
-	// index is replaced, never modified, so the hit path reads it without a
-	// lock. Writers hold mu.
-	index atomic.Pointer[cacheIndex]
-	// mru is the entry last found through the index: checking it first
-	// skips hashing the options in the common one-room case.
-	mru   atomic.Pointer[entry]
-	mu    sync.Mutex
-	count int
+	mu      sync.Mutex
+	entries map[cacheKey]*entry
+	tick    uint64 // LRU clock, advanced on every use
+	// last is the entry last served: checking it first skips hashing the
+	// options in the common case of one room per process.
+	last *entry
 }
 
-// cacheIndex maps the string fields of Options to the entries that share
-// them; attributes tell those apart.
-type cacheIndex map[stringKey][]*entry
-
-type stringKey struct {
+// cacheKey identifies Options in the entries map. Attributes enter it as
+// their count and an order-independent hash; the entry keeps the attributes
+// themselves, and a lookup compares them in full, so a hash collision can
+// only cost a cache miss, never serve another entry's token.
+type cacheKey struct {
 	room, name, identity, metadata, agentName, agentMetadata, agentDeployment string
+
+	nattrs   int
+	attrHash uint64
 }
 
-func keyOf(o *Options) stringKey {
-	return stringKey{o.RoomName, o.ParticipantName, o.ParticipantIdentity, o.ParticipantMetadata,
-		o.AgentName, o.AgentMetadata, o.AgentDeployment}
+// attrSeed seeds the attribute hash; one per process is enough.
+var attrSeed = maphash.MakeSeed()
+
+func keyOf(o *Options) cacheKey {
+	k := cacheKey{
+		room: o.RoomName, name: o.ParticipantName, identity: o.ParticipantIdentity, metadata: o.ParticipantMetadata,
+		agentName: o.AgentName, agentMetadata: o.AgentMetadata, agentDeployment: o.AgentDeployment,
+		nattrs: len(o.ParticipantAttributes),
+	}
+	for name, value := range o.ParticipantAttributes {
+		// Summing per-pair hashes makes the result independent of map order.
+		// The pair hash mixes the value's hash so that {a:b} and {b:a} differ.
+		hv := maphash.String(attrSeed, value)
+		k.attrHash += maphash.String(attrSeed, name) ^ (hv*0x9e3779b97f4a7c15 + hv>>29)
+	}
+	return k
 }
 
+// entry is the cache's state for one Options. All fields are guarded by
+// Cache.mu.
 type entry struct {
-	key   stringKey
-	attrs []attr  // sorted copy of the attributes
-	opts  Options // private copy handed to the inner source
+	opts  Options // private copy (attributes cloned), handed to the inner source
+	attrs []attr  // opts' attributes, for comparisons without map iteration
 
-	state    atomic.Pointer[cached] // nil until a fetch succeeds
-	lastUsed atomic.Int64           // unix nanoseconds, for LRU eviction
+	stored   bool // resp holds a successful response
+	resp     Response
+	cachable bool  // the token parsed and has exp
+	nbf, exp int64 // unix nanoseconds; nbf 0 when absent
 
-	gone atomic.Bool // set once removed from the index, for the mru check
-
-	// Guarded by Cache.mu.
-	inflight *call
-	removed  bool
+	used     uint64 // Cache.tick at the last use, for LRU eviction
+	inflight *call  // the shared fetch running for these Options, if any
+	removed  bool   // dropped from the map: a running fetch must not store
 }
 
 type attr struct{ k, v string }
-
-// cached is an immutable stored response with its token's validity window,
-// parsed once when stored.
-type cached struct {
-	resp     Response
-	cachable bool  // token parsed and has exp
-	nbf, exp int64 // unix nanoseconds; nbf 0 when absent
-}
 
 type call struct {
 	done chan struct{}
@@ -110,9 +119,6 @@ type CacheOption func(*Cache)
 // (default DefaultLeeway). A negative leeway counts as zero: a token is never
 // served past its exp.
 func WithLeeway(d time.Duration) CacheOption { return func(c *Cache) { c.leeway = int64(max(d, 0)) } }
-
-// WithClock sets the clock used for validity checks (for tests).
-func WithClock(now func() time.Time) CacheOption { return func(c *Cache) { c.now = now } }
 
 // WithFetchTimeout bounds each shared inner fetch (default
 // DefaultCacheFetchTimeout); zero or negative means unbounded.
@@ -130,20 +136,17 @@ func NewCache(inner Configurable, opts ...CacheOption) *Cache {
 		now:          time.Now,
 		fetchTimeout: DefaultCacheFetchTimeout,
 		maxEntries:   DefaultMaxEntries,
+		entries:      map[cacheKey]*entry{},
 	}
-	c.index.Store(&cacheIndex{})
 	for _, o := range opts {
 		o(c)
 	}
 	return c
 }
 
-// matches reports whether e is for attributes m, without iterating m (map
-// iteration costs more than the lookups).
+// matches reports whether e is for attributes m, given that their counts
+// are equal.
 func (e *entry) matches(m map[string]string) bool {
-	if len(m) != len(e.attrs) {
-		return false
-	}
 	for _, a := range e.attrs {
 		if v, ok := m[a.k]; !ok || v != a.v {
 			return false
@@ -152,34 +155,31 @@ func (e *entry) matches(m map[string]string) bool {
 	return true
 }
 
-// find returns the entry for o in the current index, or nil. No lock needed.
-func (c *Cache) find(o *Options) *entry {
-	key := keyOf(o)
-	if e := c.mru.Load(); e != nil && e.key == key && e.matches(o.ParticipantAttributes) && !e.gone.Load() {
-		return e
-	}
-	for _, e := range (*c.index.Load())[key] {
-		if e.matches(o.ParticipantAttributes) {
-			if c.mru.Load() != e {
-				c.mru.Store(e)
-			}
-			return e
-		}
-	}
-	return nil
+// is reports whether e is for o.
+func (e *entry) is(o *Options) bool {
+	p := &e.opts
+	return p.RoomName == o.RoomName && p.ParticipantIdentity == o.ParticipantIdentity &&
+		p.ParticipantName == o.ParticipantName && p.ParticipantMetadata == o.ParticipantMetadata &&
+		p.AgentName == o.AgentName && p.AgentMetadata == o.AgentMetadata && p.AgentDeployment == o.AgentDeployment &&
+		len(e.attrs) == len(o.ParticipantAttributes) && e.matches(o.ParticipantAttributes)
 }
 
-// fresh reports whether s may be served at now.
-func (s *cached) fresh(now, leeway int64) bool {
-	return s != nil && s.cachable && now >= s.nbf && now+leeway < s.exp
+// lookup returns the entry for o, or nil; collision reports an entry under
+// o's key that is for other attributes. Caller holds mu.
+func (c *Cache) lookup(o *Options) (e *entry, collision bool) {
+	if e := c.last; e != nil && !e.removed && e.is(o) {
+		return e, false
+	}
+	e = c.entries[keyOf(o)]
+	if e == nil || len(e.attrs) == 0 || e.matches(o.ParticipantAttributes) {
+		return e, false
+	}
+	return nil, true
 }
 
-// touch records a use for LRU eviction, writing only when the stamp is more
-// than a millisecond old so that parallel hits do not fight over the line.
-func (e *entry) touch(now int64) {
-	if now-e.lastUsed.Load() > int64(time.Millisecond) {
-		e.lastUsed.Store(now)
-	}
+// fresh reports whether e holds a response that may be served at now.
+func (e *entry) fresh(now, leeway int64) bool {
+	return e.stored && e.cachable && now >= e.nbf && now+leeway < e.exp
 }
 
 // Fetch returns the cached response for opts if it is still valid, and
@@ -187,23 +187,29 @@ func (e *entry) touch(now int64) {
 // callers asking for equal options).
 func (c *Cache) Fetch(ctx context.Context, opts Options) (Response, error) {
 	now := c.now().UnixNano()
-	if e := c.find(&opts); e != nil {
-		if s := e.state.Load(); s.fresh(now, c.leeway) {
-			e.touch(now)
-			return s.resp, nil
-		}
-	}
 
 	c.mu.Lock()
-	e := c.find(&opts)
-	if e != nil {
-		if s := e.state.Load(); s.fresh(now, c.leeway) { // stored while we took the lock
-			c.mu.Unlock()
-			e.touch(now)
-			return s.resp, nil
+	e, collision := c.lookup(&opts)
+	if collision {
+		// Another Options hashed alike (astronomically rare): serve this one
+		// uncached rather than evict or mix up the other.
+		c.mu.Unlock()
+		resp, err := c.fetchInner(ctx, opts.clone())
+		if err != nil {
+			return Response{}, err
 		}
-	} else {
-		e = c.insert(opts, now)
+		return resp.checked()
+	}
+	if e != nil && e.fresh(now, c.leeway) {
+		c.tick++
+		e.used = c.tick
+		c.last = e
+		resp := e.resp
+		c.mu.Unlock()
+		return resp, nil
+	}
+	if e == nil {
+		e = c.insert(opts)
 	}
 	cl := e.inflight
 	if cl == nil {
@@ -230,22 +236,20 @@ func (c *Cache) run(ctx context.Context, e *entry, cl *call) {
 	}
 	resp, err := c.fetchInner(ctx, e.opts.clone())
 	if err == nil {
-		err = resp.Validate()
+		resp, err = resp.checked()
 	}
-	var s *cached
-	if err == nil {
-		s = &cached{resp: resp}
-		s.cachable, s.nbf, s.exp = expiry(resp.ParticipantToken)
-	} else {
+	if err != nil {
 		resp = Response{}
 	}
 
 	c.mu.Lock()
 	e.inflight = nil
 	if !e.removed {
-		if s != nil {
-			e.state.Store(s)
-		} else if e.state.Load() == nil {
+		switch {
+		case err == nil:
+			e.stored, e.resp = true, resp
+			e.cachable, e.nbf, e.exp = expiry(resp.ParticipantToken)
+		case !e.stored:
 			c.remove(e) // nothing to keep
 		}
 	}
@@ -279,54 +283,40 @@ func expiry(token string) (ok bool, nbf, exp int64) {
 	return true, nbf, cl.ExpiresAt.UnixNano()
 }
 
-// insert publishes a new entry for opts, first evicting the least recently
-// used idle entry when full. Caller holds mu.
-func (c *Cache) insert(opts Options, now int64) *entry {
-	if c.count >= c.maxEntries {
+// insert adds an entry for opts, first evicting the least recently used
+// idle entry when full. Caller holds mu.
+func (c *Cache) insert(opts Options) *entry {
+	if len(c.entries) >= c.maxEntries {
 		var victim *entry
-		for _, bucket := range *c.index.Load() {
-			for _, e := range bucket {
-				if e.inflight == nil && (victim == nil || e.lastUsed.Load() < victim.lastUsed.Load()) {
-					victim = e
-				}
+		for _, e := range c.entries {
+			if e.inflight == nil && (victim == nil || e.used < victim.used) {
+				victim = e
 			}
 		}
 		if victim != nil { // if all are busy, exceed the bound until one finishes
 			c.remove(victim)
 		}
 	}
-	e := &entry{key: keyOf(&opts), opts: opts.clone()}
-	for k, v := range opts.ParticipantAttributes {
+	c.tick++
+	e := &entry{opts: opts.clone(), used: c.tick}
+	for k, v := range e.opts.ParticipantAttributes {
 		e.attrs = append(e.attrs, attr{k, v})
 	}
-	slices.SortFunc(e.attrs, func(a, b attr) int { return strings.Compare(a.k, b.k) })
-	e.lastUsed.Store(now)
-
-	next := maps.Clone(*c.index.Load())
-	next[e.key] = append(slices.Clip(next[e.key]), e)
-	c.index.Store(&next)
-	c.count++
+	c.entries[keyOf(&e.opts)] = e
 	return e
 }
 
-// remove unpublishes e. Caller holds mu.
+// remove drops e from the map. A fetch still running for it answers its
+// callers but stores nothing. Caller holds mu.
 func (c *Cache) remove(e *entry) {
-	cur := *c.index.Load()
-	bucket := cur[e.key]
-	i := slices.Index(bucket, e)
-	if i < 0 {
-		return
+	key := keyOf(&e.opts)
+	if c.entries[key] == e {
+		delete(c.entries, key)
 	}
-	next := maps.Clone(cur)
-	if len(bucket) == 1 {
-		delete(next, e.key)
-	} else {
-		next[e.key] = slices.Delete(slices.Clone(bucket), i, i+1)
-	}
-	c.index.Store(&next)
 	e.removed = true
-	e.gone.Store(true)
-	c.count--
+	if c.last == e {
+		c.last = nil
+	}
 }
 
 // Invalidate drops every cached response. Fetches already running still
@@ -335,25 +325,33 @@ func (c *Cache) remove(e *entry) {
 func (c *Cache) Invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, bucket := range *c.index.Load() {
-		for _, e := range bucket {
-			e.removed = true
-			e.gone.Store(true)
-		}
+	for _, e := range c.entries {
+		e.removed = true
 	}
-	c.index.Store(&cacheIndex{})
-	c.mru.Store(nil)
-	c.count = 0
+	clear(c.entries)
+	c.last = nil
+}
+
+// InvalidateOptions drops the cached response for opts, typically because
+// the LiveKit server rejected its token, so that the next Fetch for opts asks
+// the inner source again. Other entries stay. A fetch already running for
+// opts still answers its callers but is not cached.
+func (c *Cache) InvalidateOptions(opts Options) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, _ := c.lookup(&opts); e != nil {
+		c.remove(e)
+	}
 }
 
 // Cached returns the response Fetch would serve for opts without fetching:
 // ok is false when nothing valid is cached for opts.
-func (c *Cache) Cached(opts Options) (Response, bool) {
+func (c *Cache) Cached(opts Options) (resp Response, ok bool) {
 	now := c.now().UnixNano()
-	if e := c.find(&opts); e != nil {
-		if s := e.state.Load(); s.fresh(now, c.leeway) {
-			return s.resp, true
-		}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, _ := c.lookup(&opts); e != nil && e.fresh(now, c.leeway) {
+		return e.resp, true
 	}
 	return Response{}, false
 }
@@ -363,7 +361,7 @@ func (c *Cache) Cached(opts Options) (Response, bool) {
 func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.count
+	return len(c.entries)
 }
 
 // UpdateToken replaces the cached token for opts with token, typically a
@@ -374,24 +372,20 @@ func (c *Cache) Len() int {
 // cached one (a cached token that is unparseable or has no exp is always
 // replaced). An equal exp is taken: the server's first refresh, right after
 // join, often keeps the original expiry while carrying newer claims (a changed
-// name or metadata).
+// name or metadata). Surrounding whitespace is trimmed from token first.
 func (c *Cache) UpdateToken(opts Options, token string) bool {
+	token = strings.TrimSpace(token)
 	ok, nbf, exp := expiry(token)
 	if !ok {
 		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.find(&opts)
-	if e == nil {
+	e, _ := c.lookup(&opts)
+	if e == nil || !e.stored || e.resp.ParticipantToken == token || (e.cachable && exp < e.exp) {
 		return false
 	}
-	old := e.state.Load()
-	if old == nil || old.resp.ParticipantToken == token || (old.cachable && exp < old.exp) {
-		return false
-	}
-	resp := old.resp
-	resp.ParticipantToken = token
-	e.state.Store(&cached{resp: resp, cachable: true, nbf: nbf, exp: exp})
+	e.resp.ParticipantToken = token
+	e.cachable, e.nbf, e.exp = true, nbf, exp
 	return true
 }

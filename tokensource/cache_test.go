@@ -393,8 +393,8 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestCacheEntriesSharingStringFields(t *testing.T) {
-	// Entries that differ only in attributes share an index bucket; removing
-	// any of them leaves the others findable.
+	// Entries that differ only in attributes are distinct; dropping any of
+	// them leaves the others.
 	src, clk := newCounting(t)
 	c := NewCache(src, WithClock(clk.Now))
 	opts := []Options{
@@ -402,25 +402,73 @@ func TestCacheEntriesSharingStringFields(t *testing.T) {
 		{RoomName: "r", ParticipantAttributes: map[string]string{"a": "1"}},
 		{RoomName: "r", ParticipantAttributes: map[string]string{"a": "2"}},
 		{RoomName: "r", ParticipantAttributes: map[string]string{"a": "1", "b": "1"}},
+		{RoomName: "r", ParticipantAttributes: map[string]string{"1": "a"}},
 	}
 	for _, o := range opts {
 		mustFetch(t, c, o)
 	}
-	if n := len((*c.index.Load())[stringKey{room: "r"}]); n != 4 || src.calls.Load() != 4 {
-		t.Fatalf("bucket has %d entries after %d calls", n, src.calls.Load())
+	if c.Len() != len(opts) || src.calls.Load() != int32(len(opts)) {
+		t.Fatalf("%d entries after %d calls", c.Len(), src.calls.Load())
 	}
 	for i := range opts {
-		c.mu.Lock()
-		c.remove(c.find(&opts[i]))
-		c.mu.Unlock()
+		c.InvalidateOptions(opts[i])
 		for j, o := range opts {
 			if _, ok := c.Cached(o); ok != (j > i) {
-				t.Errorf("after removing %d: Cached(%d) = %v", i, j, ok)
+				t.Errorf("after dropping %d: Cached(%d) = %v", i, j, ok)
 			}
 		}
 	}
-	if c.Len() != 0 || len(*c.index.Load()) != 0 {
-		t.Errorf("Len = %d, buckets %d", c.Len(), len(*c.index.Load()))
+	if c.Len() != 0 {
+		t.Errorf("Len = %d", c.Len())
+	}
+}
+
+func TestCacheAttributeHashCollisionIsAMiss(t *testing.T) {
+	// Plant an entry for other attributes under b's key, as a hash collision
+	// would: b must not get its token, and must not evict it.
+	src, clk := newCounting(t)
+	c := NewCache(src, WithClock(clk.Now))
+	a := Options{RoomName: "r", ParticipantAttributes: map[string]string{"k": "a"}}
+	b := Options{RoomName: "r", ParticipantAttributes: map[string]string{"k": "b"}}
+	ra := mustFetch(t, c, a)
+	c.mu.Lock()
+	planted := c.entries[keyOf(&a)]
+	delete(c.entries, keyOf(&a))
+	c.entries[keyOf(&b)] = planted
+	c.mu.Unlock()
+
+	rb := mustFetch(t, c, b)
+	if rb.ParticipantToken == ra.ParticipantToken || src.calls.Load() != 2 {
+		t.Fatalf("colliding options served the other entry's token (%d calls)", src.calls.Load())
+	}
+	if _, ok := c.Cached(b); ok {
+		t.Error("Cached served the colliding entry")
+	}
+	c.mu.Lock()
+	still := c.entries[keyOf(&b)] == planted
+	c.mu.Unlock()
+	if !still {
+		t.Error("the colliding fetch replaced the other entry")
+	}
+}
+
+func TestCacheInvalidateOptions(t *testing.T) {
+	src, clk := newCounting(t)
+	c := NewCache(src, WithClock(clk.Now))
+	a, b := Options{RoomName: "a"}, Options{RoomName: "b"}
+	mustFetch(t, c, a)
+	mustFetch(t, c, b)
+	c.InvalidateOptions(a)
+	c.InvalidateOptions(Options{RoomName: "unknown"}) // no entry: no-op
+	if _, ok := c.Cached(a); ok {
+		t.Error("a still cached")
+	}
+	if _, ok := c.Cached(b); !ok {
+		t.Error("b dropped too")
+	}
+	mustFetch(t, c, a)
+	if src.calls.Load() != 3 {
+		t.Errorf("%d calls, want a fetched again", src.calls.Load())
 	}
 }
 

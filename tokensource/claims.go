@@ -94,11 +94,12 @@ func (c *Claims) DispatchesAgent() bool {
 var (
 	// ErrMalformedToken wraps every Parse failure.
 	ErrMalformedToken = errors.New("tokensource: malformed token")
-	// ErrExpired: the token expires within the leeway, or already has.
+	// ErrExpired means the token expires within the leeway, or already has.
 	ErrExpired = errors.New("tokensource: token expired or about to")
-	// ErrNotYetValid: the token's nbf is in the future.
+	// ErrNotYetValid means the token's nbf is in the future.
 	ErrNotYetValid = errors.New("tokensource: token not valid yet")
-	// ErrNoExpiry: the token has no exp claim, so its validity is unknown.
+	// ErrNoExpiry means the token has no exp claim, so its validity is
+	// unknown.
 	ErrNoExpiry = errors.New("tokensource: token has no expiry")
 )
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -28,10 +29,17 @@ const (
 	// (so at most DefaultMaxRetries+1 requests per Fetch).
 	DefaultMaxRetries = 2
 	// DefaultRetryBase is the first backoff; it doubles per retry, with
-	// jitter, up to maxBackoff.
+	// jitter, up to 5 s.
 	DefaultRetryBase = 250 * time.Millisecond
 	// DefaultMaxBodyBytes bounds the response body read from a token server.
 	DefaultMaxBodyBytes = 1 << 20
+	// MaxRetryAfter is the longest Retry-After a Fetch waits for. A server
+	// asking for more gets no retry: Fetch returns its *HTTPError at once,
+	// with the requested delay in HTTPError.RetryAfter, so that a Fetch
+	// without a deadline cannot be parked for hours.
+	MaxRetryAfter = 60 * time.Second
+	// MaxRedirects is how many same-origin redirects one request follows.
+	MaxRedirects = 10
 
 	maxBackoff       = 5 * time.Second
 	maxErrorBodyRead = 512 // bytes of a non-2xx body kept in HTTPError
@@ -41,6 +49,15 @@ const (
 // Endpoint is a Configurable source that asks an HTTP token endpoint for
 // credentials, following LiveKit's "endpoint token generation" contract. It is
 // safe for concurrent use. Create it with NewEndpoint or NewDevServer.
+//
+// Redirects are followed only within the endpoint's origin (same scheme,
+// host and port), at most MaxRedirects times; request headers, custom ones
+// included, are kept, and a 307 or 308 re-sends the body. A redirect to any
+// other origin, http to https included, fails the Fetch with
+// ErrCrossOriginRedirect and is never followed, so custom headers (an API
+// key given with WithHeader, the development token server's X-Sandbox-ID)
+// and the request body never reach another host: point the endpoint at the
+// final URL instead. Redirect failures are permanent, never retried.
 type Endpoint struct {
 	url        string
 	method     string
@@ -51,6 +68,8 @@ type Endpoint struct {
 	retryBase  time.Duration
 	maxBody    int64
 	logger     *slog.Logger
+	// maxRetryAfter is MaxRetryAfter; tests lower it.
+	maxRetryAfter time.Duration
 
 	// sleep waits between attempts; tests replace it to avoid real waits.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -82,7 +101,12 @@ func WithHeader(name, value string) EndpointOption {
 
 // WithHTTPClient sets the client used for requests (default
 // http.DefaultClient). Its own Timeout, if any, applies per request on top of
-// WithTimeout.
+// WithTimeout. The Endpoint uses a copy of client whose CheckRedirect first
+// refuses any redirect to another origin and then calls client's own
+// CheckRedirect, if set, which may refuse more (or return
+// http.ErrUseLastResponse, making the 3xx answer an *HTTPError) but cannot
+// allow a cross-origin redirect. Without one, at most MaxRedirects
+// redirects are followed. client itself is not modified.
 func WithHTTPClient(client *http.Client) EndpointOption {
 	return func(c *endpointConfig) {
 		if client == nil {
@@ -94,14 +118,16 @@ func WithHTTPClient(client *http.Client) EndpointOption {
 }
 
 // WithTimeout bounds each Fetch, retries and backoff included (default
-// DefaultTimeout). Zero or negative means no bound beyond the caller's context.
+// DefaultTimeout). Zero or negative means no bound beyond the caller's
+// context; waits between attempts are still bounded by MaxRetryAfter.
 func WithTimeout(d time.Duration) EndpointOption {
 	return func(c *endpointConfig) { c.timeout = d }
 }
 
 // WithRetry sets how many times a transient failure (transport error, 429,
 // 502, 503, 504) is retried and the first backoff, which doubles per retry
-// with jitter. A Retry-After header replaces the backoff. max 0 disables
+// with jitter. A Retry-After header of up to MaxRetryAfter replaces the
+// backoff; a longer one ends the Fetch with the *HTTPError. max 0 disables
 // retries. Defaults: DefaultMaxRetries, DefaultRetryBase.
 func WithRetry(max int, base time.Duration) EndpointOption {
 	return func(c *endpointConfig) {
@@ -147,6 +173,8 @@ func newConfig(opts []EndpointOption) *endpointConfig {
 		retryBase:  DefaultRetryBase,
 		maxBody:    DefaultMaxBodyBytes,
 		sleep:      sleepCtx,
+
+		maxRetryAfter: MaxRetryAfter,
 	}}
 	for _, o := range opts {
 		o(c)
@@ -180,7 +208,66 @@ func (c *endpointConfig) finish(endpointURL string) (*Endpoint, error) {
 	}
 	e := c.Endpoint
 	e.url = endpointURL
+	e.client = sameOriginClient(c.client, u)
 	return &e, nil
+}
+
+var (
+	// ErrCrossOriginRedirect means a token endpoint redirected to another
+	// scheme, host or port. The redirect is not followed (see Endpoint).
+	ErrCrossOriginRedirect = errors.New("tokensource: token endpoint redirected to another origin")
+	// ErrTooManyRedirects means a token endpoint redirected more than
+	// MaxRedirects times in one request, typically a redirect loop.
+	ErrTooManyRedirects = errors.New("tokensource: token endpoint redirected too many times")
+)
+
+// redirectError is a redirect refused by the Endpoint or by the caller's
+// CheckRedirect. It is permanent: another attempt would be redirected the
+// same way.
+type redirectError struct{ err error }
+
+func (e *redirectError) Error() string { return e.err.Error() }
+func (e *redirectError) Unwrap() error { return e.err }
+
+// sameOriginClient returns a copy of client that follows redirects only
+// within endpoint's origin, then defers to client's own CheckRedirect.
+func sameOriginClient(client *http.Client, endpoint *url.URL) *http.Client {
+	c := *client
+	userCheck := client.CheckRedirect
+	want := origin(endpoint)
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if origin(req.URL) != want {
+			return &redirectError{fmt.Errorf("%w: %s", ErrCrossOriginRedirect, redactURL(req.URL))}
+		}
+		if userCheck != nil {
+			err := userCheck(req, via)
+			if err == nil || err == http.ErrUseLastResponse {
+				return err
+			}
+			return &redirectError{err}
+		}
+		if len(via) >= MaxRedirects {
+			return &redirectError{fmt.Errorf("%w (%d)", ErrTooManyRedirects, MaxRedirects)}
+		}
+		return nil
+	}
+	return &c
+}
+
+// origin is u's scheme, host and port in a comparable form: lower case,
+// with the scheme's default port filled in.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // URL returns the endpoint URL.
@@ -208,6 +295,10 @@ func (e *Endpoint) Fetch(ctx context.Context, opts Options) (Response, error) {
 		wait := retryAfter
 		if wait < 0 {
 			wait = backoff(e.retryBase, attempt)
+		} else if wait > e.maxRetryAfter {
+			// Not worth parking the caller for: let it decide, with the
+			// server's delay in HTTPError.RetryAfter.
+			return Response{}, err
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			// The server asks for more time than we have: fail now rather
@@ -294,6 +385,7 @@ type HTTPError struct {
 	RetryAfter time.Duration
 }
 
+// Error describes the status and the (redacted) body prefix.
 func (e *HTTPError) Error() string {
 	status := e.Status
 	if status == "" {
@@ -342,6 +434,10 @@ func isRetryable(err error) bool {
 	}
 	var te *transportError
 	if !errors.As(err, &te) {
+		return false
+	}
+	var re *redirectError
+	if errors.As(err, &re) {
 		return false
 	}
 	// A certificate that does not verify will not verify on the next try.
@@ -443,11 +539,4 @@ func NewDevServer(id string, opts ...EndpointOption) (*Endpoint, error) {
 	}
 	c.header.Set("X-Sandbox-ID", id)
 	return c.finish(strings.TrimRight(base, "/") + devServerPath)
-}
-
-// NewSandbox is NewDevServer under its former name.
-//
-// Deprecated: LiveKit renamed the sandbox token server; use NewDevServer.
-func NewSandbox(id string, opts ...EndpointOption) (*Endpoint, error) {
-	return NewDevServer(id, opts...)
 }

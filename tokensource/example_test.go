@@ -167,10 +167,12 @@ func ExampleCache_UpdateToken() {
 	// true ws://127.0.0.1:7880
 }
 
+// exampleToken was minted by a Minter (key "devkey") for identity alice in
+// room "demo" at 2026-01-02 15:00:00 UTC with the default 10-minute TTL.
+const exampleToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJkZXZrZXkiLCJzdWIiOiJhbGljZSIsImV4cCI6MTc2NzM2NjYwMCwibmJmIjoxNzY3MzY2MDAwLCJpYXQiOjE3NjczNjYwMDAsInZpZGVvIjp7InJvb21Kb2luIjp0cnVlLCJyb29tIjoiZGVtbyIsImNhblB1Ymxpc2giOnRydWUsImNhblN1YnNjcmliZSI6dHJ1ZSwiY2FuUHVibGlzaERhdGEiOnRydWUsImNhblVwZGF0ZU93bk1ldGFkYXRhIjp0cnVlfX0._tvWzP1BXSyn0GDMLAm4symYe1aN5COk3R6ZOQPkArE"
+
 func ExampleParse() {
-	m, _ := tokensource.NewMinter("devkey", "secretsecretsecretsecretsecretsecret", "ws://127.0.0.1:7880",
-		tokensource.WithMinterClock(func() time.Time { return time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC) }))
-	tok, _ := m.Mint(tokensource.Options{RoomName: "demo", ParticipantIdentity: "alice"})
+	tok := exampleToken // minted for alice in room demo at 2026-01-02 15:00 UTC, valid 10 minutes
 
 	c, err := tokensource.Parse(tok) // does not verify the signature
 	if err != nil {
@@ -186,9 +188,7 @@ func ExampleParse() {
 }
 
 func ExampleRedact() {
-	m, _ := tokensource.NewMinter("devkey", "secretsecretsecretsecretsecretsecret", "ws://127.0.0.1:7880",
-		tokensource.WithMinterClock(func() time.Time { return time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC) }))
-	tok, _ := m.Mint(tokensource.Options{RoomName: "demo", ParticipantIdentity: "alice"})
+	tok := exampleToken // minted for alice in room demo at 2026-01-02 15:00 UTC, valid 10 minutes
 	fmt.Println(tokensource.Redact(tok))
 	fmt.Println(tokensource.Redact("not-a-jwt"))
 

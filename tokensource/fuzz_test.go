@@ -21,6 +21,9 @@ func FuzzDecodeResponse(f *testing.F) {
 		if err == nil && (r.ServerURL == "" || r.ParticipantToken == "") {
 			t.Fatalf("accepted an incomplete response %#v", r)
 		}
+		if err == nil && (strings.TrimSpace(r.ServerURL) != r.ServerURL || strings.TrimSpace(r.ParticipantToken) != r.ParticipantToken) {
+			t.Fatalf("untrimmed credentials %#v", r)
+		}
 		if err != nil && r != (Response{}) {
 			t.Fatalf("partial response with error %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -22,7 +23,7 @@ type Minter struct {
 	secret    []byte
 	serverURL string
 	ttl       time.Duration
-	now       func() time.Time
+	now       func() time.Time // time.Now; tests set it through export_test.go
 }
 
 // MinterOption configures NewMinter.
@@ -31,12 +32,10 @@ type MinterOption func(*Minter)
 // WithTTL sets how long minted tokens are valid (default DefaultTTL).
 func WithTTL(d time.Duration) MinterOption { return func(m *Minter) { m.ttl = d } }
 
-// WithMinterClock sets the clock used for iat, nbf and exp (for tests).
-func WithMinterClock(now func() time.Time) MinterOption { return func(m *Minter) { m.now = now } }
-
 // NewMinter returns a Minter signing with apiKey/apiSecret whose responses
 // point at serverURL (the LiveKit server's ws:// or wss:// URL).
 func NewMinter(apiKey, apiSecret, serverURL string, opts ...MinterOption) (*Minter, error) {
+	serverURL = strings.TrimSpace(serverURL)
 	switch {
 	case apiKey == "":
 		return nil, errors.New("tokensource: NewMinter needs an API key")
@@ -81,7 +80,7 @@ func (m *Minter) Fetch(ctx context.Context, opts Options) (Response, error) {
 		ParticipantToken: tok,
 		ParticipantName:  opts.ParticipantName,
 		RoomName:         opts.RoomName,
-	}, nil
+	}.checked()
 }
 
 // fillDefaults gives a random room and identity when they are not set, as

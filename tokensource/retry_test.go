@@ -204,6 +204,52 @@ func TestRetryAfterBeyondDeadlineFailsNow(t *testing.T) {
 	}
 }
 
+func TestRetryAfterAboveTheCapFailsNow(t *testing.T) {
+	// No timeout and no deadline: before the cap, a day-long Retry-After
+	// parked Fetch for a day.
+	srv, calls := flakyServer(t, step{status: 503, retryAfter: "86400"})
+	e, rec := newRetryEndpoint(t, srv.URL, WithTimeout(0))
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		_, err = e.Fetch(context.Background(), Options{})
+	}()
+	waitOrFail(t, done, "Fetch with Retry-After: 86400")
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != 503 || he.RetryAfter != 24*time.Hour {
+		t.Fatalf("err = %v, want the 503 with its Retry-After", err)
+	}
+	if calls.Load() != 1 || len(rec.waits) != 0 {
+		t.Errorf("%d calls, %d waits (%v): a Retry-After above the cap must not be waited for", calls.Load(), len(rec.waits), rec.waits)
+	}
+}
+
+func TestRetryAfterCapBoundary(t *testing.T) {
+	tests := []struct {
+		value string
+		wait  bool
+	}{
+		{"2", true},  // at the cap: waited for
+		{"3", false}, // above it: fail now
+	}
+	for _, tt := range tests {
+		srv, calls := flakyServer(t, step{status: 429, retryAfter: tt.value})
+		e, rec := newRetryEndpoint(t, srv.URL, WithTimeout(0))
+		e.maxRetryAfter = 2 * time.Second
+		_, err := e.Fetch(context.Background(), Options{})
+		switch {
+		case tt.wait && (err != nil || len(rec.waits) != 1 || rec.waits[0] != 2*time.Second || calls.Load() != 2):
+			t.Errorf("Retry-After %s: err %v, waits %v, %d calls; want one 2s wait and success", tt.value, err, rec.waits, calls.Load())
+		case !tt.wait && (err == nil || len(rec.waits) != 0 || calls.Load() != 1):
+			t.Errorf("Retry-After %s: err %v, waits %v, %d calls; want the 429 at once", tt.value, err, rec.waits, calls.Load())
+		}
+	}
+	if MaxRetryAfter != time.Minute {
+		t.Errorf("MaxRetryAfter = %v; the documentation says 60 s", MaxRetryAfter)
+	}
+}
+
 func TestRetryBackoffGrows(t *testing.T) {
 	steps := []step{{status: 503}, {status: 503}, {status: 503}}
 	srv, _ := flakyServer(t, steps...)

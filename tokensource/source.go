@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 )
 
 // Options are the request options a configurable source turns into credentials.
@@ -93,16 +94,31 @@ func (r Response) LogValue() slog.Value {
 }
 
 // Validate reports ErrNoServerURL or ErrNoToken when a field a room needs is
-// empty. Every source in this package validates what it returns, so an empty
-// credential fails at Fetch instead of at connect.
+// empty or only whitespace. Every source in this package validates what it
+// returns, so an empty credential fails at Fetch instead of at connect.
 func (r Response) Validate() error {
 	switch {
-	case r.ServerURL == "":
+	case strings.TrimSpace(r.ServerURL) == "":
 		return ErrNoServerURL
-	case r.ParticipantToken == "":
+	case strings.TrimSpace(r.ParticipantToken) == "":
 		return ErrNoToken
 	}
 	return nil
+}
+
+// checked returns r with surrounding whitespace trimmed from its server URL
+// and token, or Validate's error. Every source returns responses through it:
+// the native library trims the token before use, so a token with a trailing
+// newline (read from a file, or sent so by an endpoint) must be the trimmed
+// string everywhere else too, or a server error quoting the trimmed token
+// would not be recognized, and redacted, as the token.
+func (r Response) checked() (Response, error) {
+	r.ServerURL = strings.TrimSpace(r.ServerURL)
+	r.ParticipantToken = strings.TrimSpace(r.ParticipantToken)
+	if err := r.Validate(); err != nil {
+		return Response{}, err
+	}
+	return r, nil
 }
 
 var (
@@ -125,16 +141,12 @@ type Configurable interface {
 
 type literal struct{ r Response }
 
-// Literal returns a Fixed source that always answers r. An empty server URL or
+// Literal returns a Fixed source that always answers r, with surrounding
+// whitespace trimmed from its server URL and token. An empty server URL or
 // token makes every Fetch fail with ErrNoServerURL or ErrNoToken.
 func Literal(r Response) Fixed { return literal{r} }
 
-func (l literal) Fetch(ctx context.Context) (Response, error) {
-	if err := l.r.Validate(); err != nil {
-		return Response{}, err
-	}
-	return l.r, nil
-}
+func (l literal) Fetch(ctx context.Context) (Response, error) { return l.r.checked() }
 
 type literalFunc func(ctx context.Context) (Response, error)
 
@@ -147,10 +159,7 @@ func (f literalFunc) Fetch(ctx context.Context) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if err := r.Validate(); err != nil {
-		return Response{}, err
-	}
-	return r, nil
+	return r.checked()
 }
 
 type custom func(ctx context.Context, opts Options) (Response, error)
@@ -167,30 +176,76 @@ func (f custom) Fetch(ctx context.Context, opts Options) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if err := r.Validate(); err != nil {
-		return Response{}, err
-	}
-	return r, nil
+	return r.checked()
 }
 
-type bound struct {
+// TokenUpdater is implemented by Fixed sources that want the tokens a LiveKit
+// server refreshes for a room joined through them. The server pushes a new
+// token to a connected participant well before the current one expires; a
+// room hands each one to UpdateToken, so that a later reconnect through the
+// same source starts from the newest token instead of fetching again.
+// UpdateToken reports whether the token was taken. It must be safe for
+// concurrent use and must not block.
+//
+// The livekit package hands refreshed tokens to a source given to
+// ConnectSource that implements it. *Bound implements it.
+type TokenUpdater interface {
+	UpdateToken(token string) bool
+}
+
+// TokenInvalidator is implemented by Fixed sources that can drop a token the
+// server rejected, so that the next Fetch gets a fresh one. It must be safe
+// for concurrent use and must not block. *Bound implements it.
+type TokenInvalidator interface {
+	InvalidateToken()
+}
+
+// Bound is a Fixed source made by Bind: a Configurable source with its
+// Options fixed. It implements TokenUpdater and TokenInvalidator: when the
+// source is a *Cache they update or drop the cache entry for the bound
+// Options (Cache.UpdateToken, Cache.InvalidateOptions); for any other source
+// UpdateToken reports false and InvalidateToken does nothing.
+type Bound struct {
 	src  Configurable
 	opts Options
 }
 
 // Bind fixes the options of a configurable source, giving a Fixed source. The
 // options are copied, so later changes to opts' attributes map do not leak in.
-func Bind(src Configurable, opts Options) Fixed { return bound{src, opts.clone()} }
+func Bind(src Configurable, opts Options) *Bound { return &Bound{src, opts.clone()} }
 
-func (b bound) Fetch(ctx context.Context) (Response, error) { return b.src.Fetch(ctx, b.opts) }
+var (
+	_ Fixed            = (*Bound)(nil)
+	_ TokenUpdater     = (*Bound)(nil)
+	_ TokenInvalidator = (*Bound)(nil)
+)
 
-// UpdateToken hands a server-refreshed token to the bound source if it is a Cache (see
-// Cache.UpdateToken), so a room joined through Bind(cache, opts) keeps the cache current.
-func (b bound) UpdateToken(token string) bool {
-	if u, ok := b.src.(interface {
-		UpdateToken(Options, string) bool
-	}); ok {
-		return u.UpdateToken(b.opts, token)
+// Fetch fetches from the source with the bound options. The response is
+// trimmed and validated like Literal's, whatever the source.
+func (b *Bound) Fetch(ctx context.Context) (Response, error) {
+	r, err := b.src.Fetch(ctx, b.opts.clone())
+	if err != nil {
+		return Response{}, err
+	}
+	return r.checked()
+}
+
+// UpdateToken hands a server-refreshed token to the source if it is a *Cache
+// (see Cache.UpdateToken), so that a room joined through Bind(cache, opts)
+// keeps the cache current. It reports whether the token was taken; it is
+// always false for other sources.
+func (b *Bound) UpdateToken(token string) bool {
+	if c, ok := b.src.(*Cache); ok {
+		return c.UpdateToken(b.opts, token)
 	}
 	return false
+}
+
+// InvalidateToken drops the cached response for the bound options if the
+// source is a *Cache (see Cache.InvalidateOptions), so that the next Fetch
+// asks the cache's inner source again. It does nothing for other sources.
+func (b *Bound) InvalidateToken() {
+	if c, ok := b.src.(*Cache); ok {
+		c.InvalidateOptions(b.opts)
+	}
 }

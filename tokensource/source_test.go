@@ -242,10 +242,7 @@ func TestBindForwardsRefreshedTokensToACache(t *testing.T) {
 	if _, err := b.Fetch(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	u, ok := b.(interface{ UpdateToken(string) bool })
-	if !ok {
-		t.Fatal("Bind's source has no UpdateToken")
-	}
+	var u TokenUpdater = b
 	newer := makeToken(t, map[string]any{"sub": "i", "exp": clk.Now().Add(3 * time.Hour).Unix()})
 	if !u.UpdateToken(newer) {
 		t.Fatal("refreshed token refused")
@@ -253,7 +250,43 @@ func TestBindForwardsRefreshedTokensToACache(t *testing.T) {
 	if got, _ := c.Cached(o); got.ParticipantToken != newer {
 		t.Fatal("cache behind Bind not updated")
 	}
-	if Bind(Custom(func(context.Context, Options) (Response, error) { return Response{}, nil }), o).(interface{ UpdateToken(string) bool }).UpdateToken(newer) {
+	plain := Bind(Custom(func(context.Context, Options) (Response, error) { return Response{}, nil }), o)
+	if plain.UpdateToken(newer) {
 		t.Fatal("a source without a cache claimed to take the token")
+	}
+	plain.InvalidateToken() // a no-op, and no panic
+
+	// The anonymous assertion livekit makes today still matches.
+	var f Fixed = b
+	if _, ok := f.(interface{ UpdateToken(string) bool }); !ok {
+		t.Error("*Bound does not match an anonymous UpdateToken interface")
+	}
+}
+
+func TestBindInvalidateTokenDropsOnlyItsEntry(t *testing.T) {
+	src, clk := newCounting(t)
+	c := NewCache(src, WithClock(clk.Now))
+	o := Options{RoomName: "r", ParticipantIdentity: "i"}
+	other := Options{RoomName: "r", ParticipantIdentity: "j"}
+	b := Bind(c, o)
+	first, err := b.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustFetch(t, c, other)
+	var inv TokenInvalidator = b
+	inv.InvalidateToken()
+	if _, ok := c.Cached(o); ok {
+		t.Error("entry for the bound options still cached")
+	}
+	if _, ok := c.Cached(other); !ok {
+		t.Error("another entry was dropped")
+	}
+	second, err := b.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ParticipantToken == first.ParticipantToken || src.calls.Load() != 3 {
+		t.Errorf("no fresh fetch after InvalidateToken (%d calls)", src.calls.Load())
 	}
 }

@@ -167,10 +167,7 @@ func decodeResponse(body []byte) (Response, error) {
 		ParticipantName:  first(w.ParticipantName, w.ParticipantNameCamel),
 		RoomName:         first(w.RoomName, w.RoomNameCamel),
 	}
-	if err := r.Validate(); err != nil {
-		return Response{}, err
-	}
-	return r, nil
+	return r.checked()
 }
 
 // scrubJSONError keeps the kind of a JSON error but drops anything that could
@@ -226,7 +223,7 @@ func Handler(src Configurable) http.Handler {
 		}
 		resp, err := src.Fetch(r.Context(), opts)
 		if err == nil {
-			err = resp.Validate()
+			resp, err = resp.checked()
 		}
 		if err != nil {
 			status := http.StatusInternalServerError

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -30,6 +31,30 @@ func newMinter(t *testing.T, opts ...tokensource.MinterOption) *tokensource.Mint
 		t.Fatal(err)
 	}
 	return m
+}
+
+// mintAt signs a token with the test key as a Minter would have issued it
+// at the given time (for ttl) for identity in room: tokensource's test clock
+// is not public API.
+func mintAt(t *testing.T, issued time.Time, ttl time.Duration, identity, name, room string) string {
+	t.Helper()
+	iat := issued.Unix()
+	claims := jwt.MapClaims{"iss": testKey, "sub": identity, "iat": iat, "nbf": iat, "exp": iat + int64(ttl/time.Second),
+		"video": map[string]any{"roomJoin": true, "room": room}}
+	if name != "" {
+		claims["name"] = name
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// expiredToken is a token for identity x in room r that expired 50 minutes
+// ago.
+func expiredToken(t *testing.T) string {
+	return mintAt(t, time.Now().Add(-time.Hour), 10*time.Minute, "x", "", "r")
 }
 
 // tokenServer is an httptest token endpoint that mints with a Minter and
@@ -180,8 +205,6 @@ func TestFetchFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired := newTokenServer(t, newMinter(t,
-		tokensource.WithMinterClock(func() time.Time { return time.Now().Add(-time.Hour) })))
 	serve := func(status int, body string) string {
 		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -191,6 +214,7 @@ func TestFetchFailures(t *testing.T) {
 		t.Cleanup(s.Close)
 		return s.URL
 	}
+	expired := serve(200, `{"server_url":"`+testWSURL+`","participant_token":"`+expiredToken(t)+`"}`)
 
 	cases := []struct {
 		name     string
@@ -202,7 +226,7 @@ func TestFetchFailures(t *testing.T) {
 		{name: "malformed JSON", url: serve(200, `{"server_url": "ws://x", "participant_token": `), wantMsg: "malformed"},
 		{name: "missing token", url: serve(200, `{"server_url": "ws://x"}`), wantMsg: "no participant token"},
 		{name: "unreachable", url: "http://" + testnet.ClosedPort(t) + "/token", wantMsg: "connection refused"},
-		{name: "expired", url: expired.URL, tokenRow: true},
+		{name: "expired", url: expired, tokenRow: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +297,10 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", nil, []string{"--endpoint", "http://127.0.0.1:1/", "--bogus"}, "bogus"},
 		{"stray argument", nil, []string{"--endpoint", "http://127.0.0.1:1/", "extra"}, "extra"},
 		{"negative watch", nil, []string{"--dev", "--watch", "-1s"}, "--watch"},
+		{"negative leeway", nil, []string{"--token", "t", "--url", testWSURL, "--leeway", "-5m"}, "--leeway"},
+		{"method with a space", nil, []string{"--endpoint", "http://127.0.0.1:1/", "--method", "GE T"}, "--method"},
+		{"empty method", nil, []string{"--endpoint", "http://127.0.0.1:1/", "--method", ""}, "--method"},
+		{"bad duration", nil, []string{"--dev", "--watch=abc"}, "-watch"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,7 +319,7 @@ func TestUsageErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	r := runTC(t, nil, "-h")
 	r.wantCode(t, exitOK)
-	for _, want := range []string{"--endpoint", "-expect-refresh", "Exit codes"} {
+	for _, want := range []string{"--endpoint", "-expect-refresh", "Exit codes", "130 interrupted", "143 terminated"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("help does not mention %q", want)
 		}
@@ -339,11 +367,8 @@ func TestEnvironmentDefaults(t *testing.T) {
 }
 
 func TestLiteralSource(t *testing.T) {
-	m := newMinter(t, tokensource.WithMinterClock(func() time.Time { return time.Now().Add(-2 * time.Minute) }))
-	tok, err := m.Mint(tokensource.Options{RoomName: "lit-room", ParticipantIdentity: "lit", ParticipantName: "Lit"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Issued two minutes ago, so the summary shows a relative past time.
+	tok := mintAt(t, time.Now().Add(-2*time.Minute), 10*time.Minute, "lit", "Lit", "lit-room")
 
 	r := runTC(t, nil, "--token", tok, "--url", "wss://example.livekit.cloud", "--json")
 	r.wantCode(t, exitOK)

@@ -74,6 +74,12 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+const exitCodesText = `
+Exit codes: 0 ok, 1 token fetch or validation failed, 2 usage error,
+3 joining failed, 4 --expect-refresh and no refresh arrived,
+130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).
+`
+
 const usageText = `Usage: tokencheck <source> [request options] [--join [--watch D] [--expect-refresh]] [--json]
 
 Fetches a LiveKit access token from a token source, shows and validates its
@@ -132,17 +138,20 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per line on stdout")
 	fs.BoolVar(&c.showToken, "show-token", false, "print the full token (it is a bearer credential)")
 
-	fs.Usage = func() {
+	// The flag package prints the usage on every parse error; the caller
+	// prints just the error and a hint, so the usage goes out only for -h.
+	fs.Usage = func() {}
+	printUsage := func() {
 		fmt.Fprint(stderr, usageText)
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
-		fmt.Fprint(stderr, "\nExit codes: 0 ok, 1 token fetch or validation failed, 2 usage error,\n3 joining failed, 4 --expect-refresh and no refresh arrived.\n")
+		fmt.Fprint(stderr, exitCodesText)
 	}
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			printUsage()
 			return nil, flag.ErrHelp
 		}
 		return nil, &usageError{msg: err.Error()}
@@ -176,6 +185,16 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if c.watch < 0 {
 		return nil, usagef("--watch must not be negative")
+	}
+	if c.leeway < 0 {
+		// A negative leeway would call an expired token valid.
+		return nil, usagef("--leeway must not be negative")
+	}
+	if set["method"] {
+		c.method = strings.TrimSpace(c.method)
+		if !validHeaderName(c.method) {
+			return nil, usagef("--method %q: want an HTTP method such as POST or GET", c.method)
+		}
 	}
 	if c.watch > 0 || c.expectRefresh {
 		c.join = true

@@ -151,8 +151,9 @@ func TestDevHumanUntilFirstRefresh(t *testing.T) {
 	}
 }
 
-// Ctrl-C while watching: a clean disconnect and exit 0, since the refresh
-// that --expect-refresh asks for had arrived.
+// Ctrl-C while watching: a clean disconnect, and exit 130 although the
+// refresh that --expect-refresh asks for had arrived: the run was
+// interrupted.
 func TestDevInterruptWhileWatching(t *testing.T) {
 	requireDev(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
@@ -193,7 +194,7 @@ func TestDevInterruptWhileWatching(t *testing.T) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	r.wantCode(t, exitOK)
+	r.wantCode(t, exitInterrupted)
 	r.one(t, "connected")
 	wantField(t, r.one(t, "disconnected"), "reason", "client_initiated")
 	r.wantNoJWT(t)

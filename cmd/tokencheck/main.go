@@ -25,8 +25,9 @@
 //
 // --join connects with the fetched token; --watch D stays joined for D and
 // reports each token refresh; --expect-refresh fails (exit 4) when none
-// arrives. Ctrl-C while watching disconnects cleanly. --timeout bounds the
-// fetch and the connect.
+// arrives. Ctrl-C (or SIGTERM) while watching disconnects cleanly, and the
+// interrupted run exits 130 (143). --timeout bounds the fetch and the
+// connect.
 //
 // Output is a readable summary (with a progress spinner on stderr when it is
 // a terminal), or with --json one JSON object per line on stdout, each with an
@@ -37,7 +38,9 @@
 //
 // Exit codes: 0 ok; 1 fetching or validating the token failed; 2 usage
 // error; 3 joining failed (or the server ended the session early); 4
-// --expect-refresh and no refresh arrived.
+// --expect-refresh and no refresh arrived; 130 interrupted by SIGINT
+// (Ctrl-C); 143 terminated by SIGTERM. An interrupted run exits 130 or 143
+// whatever it was doing, as a shell reports a command killed by the signal.
 //
 // --join needs the native library (scripts/build-ffi.sh, or
 // $LIVEKIT_LIB_PATH); --dev also needs livekit-server
@@ -49,16 +52,43 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, restore the default handling so that a second
-	// Ctrl-C ends a stuck clean-up at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Value // the first signal, an os.Signal
 	go func() {
-		<-ctx.Done()
-		stop()
+		sig := <-sigs
+		got.Store(sig)
+		// Restore the default handling so that a second Ctrl-C ends a
+		// stuck clean-up at once.
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel()
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	sig, _ := got.Load().(os.Signal)
+	os.Exit(exitCode(code, sig))
+}
+
+// exitCode is the process exit code for a run that returned code: an
+// interrupted run exits 128 plus the signal number, as shells report a
+// command the signal killed, whatever the run was doing when it came (a
+// watch that ended cleanly, a fetch or a server start cut short), so that
+// scripts can tell "stopped" from "failed" and from "ok". A usage error
+// (found before anything ran) keeps its code.
+func exitCode(code int, sig os.Signal) int {
+	if code == exitUsage {
+		return code
+	}
+	switch sig {
+	case os.Interrupt:
+		return exitInterrupted
+	case syscall.SIGTERM:
+		return exitTerminated
+	}
+	return code
 }

@@ -26,6 +26,9 @@ const (
 	exitUsage     = 2 // bad command line
 	exitJoin      = 3 // joining the room failed, or the server ended the session early
 	exitNoRefresh = 4 // --expect-refresh and no refresh arrived
+
+	exitInterrupted = 130 // SIGINT (Ctrl-C): 128 + 2, as shells report it
+	exitTerminated  = 143 // SIGTERM: 128 + 15
 )
 
 // disconnectTimeout bounds the clean disconnect at the end (also after Ctrl-C).
@@ -62,6 +65,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		stop := out.progress(func() string { return "starting livekit-server..." })
 		env, err = devenv.Start(ctx)
 		stop()
+		if err != nil && ctx.Err() != nil {
+			// Cut short by a signal: not a server that failed to start.
+			out.fail("dev", "interrupted while starting livekit-server")
+			return exitInterrupted
+		}
 		if err != nil {
 			out.fail("dev", err.Error())
 			return exitToken
