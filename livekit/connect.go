@@ -2,6 +2,7 @@ package livekit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -37,19 +38,31 @@ func ConnectWith(ctx context.Context, src tokensource.Fixed, opts ...ConnectOpti
 	if src == nil {
 		return nil, invalid("connect", "nil token source")
 	}
+	cfg := newConfig(opts)
 	resp, err := src.Fetch(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("livekit: fetch token: %w", err)
 	}
 	var onToken func(string)
-	if u, ok := src.(tokenUpdater); ok {
+	if u, ok := src.(tokensource.TokenUpdater); ok {
 		onToken = func(tok string) { u.UpdateToken(tok) }
 	}
-	return connect(ctx, resp.ServerURL, resp.ParticipantToken, newConfig(opts), onToken)
+	room, err := connect(ctx, resp.ServerURL, resp.ParticipantToken, cfg, onToken)
+	var cerr *ConnectError
+	inv, canInvalidate := src.(tokensource.TokenInvalidator)
+	if err == nil || !cfg.authRetry || !canInvalidate || !errors.As(err, &cerr) || !cerr.Unauthorized() {
+		return room, err
+	}
+	// The server refused the token (a cached one revoked, or signed with a rotated key):
+	// drop it and try once more with a fresh one.
+	cfg.logger.Info("livekit: the server refused the token; fetching a fresh one", "url", quote(resp.ServerURL))
+	inv.InvalidateToken()
+	resp, ferr := src.Fetch(ctx)
+	if ferr != nil {
+		return nil, fmt.Errorf("livekit: fetch a fresh token after %w: %w", err, ferr)
+	}
+	return connect(ctx, resp.ServerURL, resp.ParticipantToken, cfg, onToken)
 }
-
-// tokenUpdater is tokensource's optional interface for refreshed tokens.
-type tokenUpdater interface{ UpdateToken(token string) bool }
 
 func connect(ctx context.Context, url, token string, cfg *config, onToken func(string)) (*Room, error) {
 	if ctx == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/testenv"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -235,5 +236,53 @@ func TestLimitsAndBadInputs(t *testing.T) {
 	}
 	if len(err.Error()) > 4096 {
 		t.Fatalf("the error for a 1 MiB URL is %d bytes long", len(err.Error()))
+	}
+}
+
+// A cached token the server refuses is dropped and a fresh one fetched, once.
+func TestRefusedCachedTokenIsReplacedOnce(t *testing.T) {
+	needEnv(t)
+	name := roomName(t)
+	var calls atomic.Int64
+	var issued []string
+	var mu sync.Mutex
+	upstream := tokensource.Custom(func(ctx context.Context, o tokensource.Options) (tokensource.Response, error) {
+		n := calls.Add(1)
+		secret := env.Server.APISecret
+		if n == 1 { // the first token is signed with a key the server does not have
+			secret = "rotated-away-rotated-away-rotated-away-key"
+		}
+		tok, err := testenv.MintAt(env.Server.APIKey, secret, o.RoomName, o.ParticipantIdentity, "", time.Now(), 10*time.Minute)
+		mu.Lock()
+		issued = append(issued, tok)
+		mu.Unlock()
+		return tokensource.Response{ServerURL: env.Server.URL(), ParticipantToken: tok}, err
+	})
+	cache := tokensource.NewCache(upstream)
+	opts := tokensource.Options{RoomName: name, ParticipantIdentity: "retry"}
+
+	// With the retry turned off the refusal is the caller's.
+	_, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), tokensource.Bind(cache, opts), livekit.WithAuthRetry(false))
+	var cerr *livekit.ConnectError
+	if !errors.As(err, &cerr) || !cerr.Unauthorized() {
+		t.Fatalf("err = %v, want an unauthorized ConnectError", err)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("%d fetches, want 1", calls.Load())
+	}
+
+	r, err := livekit.ConnectWith(ctxFor(t, 30*time.Second), tokensource.Bind(cache, opts), livekit.WithLogger(testenv.Logger))
+	if err != nil {
+		t.Fatalf("connect with the refused token cached: %v", err)
+	}
+	defer r.Close()
+	if calls.Load() != 2 {
+		t.Fatalf("%d fetches, want 2 (the refused one and its replacement)", calls.Load())
+	}
+	mu.Lock()
+	refused := issued[0]
+	mu.Unlock()
+	if got, ok := cache.Cached(opts); !ok || got.ParticipantToken == refused {
+		t.Fatal("the cache still serves the refused token")
 	}
 }

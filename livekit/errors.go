@@ -3,6 +3,7 @@ package livekit
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/livekit-ffi-go/sdk/internal/redact"
 	"github.com/livekit-ffi-go/sdk/tokensource"
@@ -40,6 +41,10 @@ type ConnectError struct {
 func (e *ConnectError) Error() string {
 	return fmt.Sprintf("livekit: connect to %s failed: %s", e.URL, e.Message)
 }
+
+// Unauthorized reports whether the server refused the token (HTTP 401): expired, revoked,
+// signed with another key, or not a token at all.
+func (e *ConnectError) Unauthorized() bool { return strings.Contains(e.Message, "401 Unauthorized") }
 
 // RequestError reports a failed request to the native engine, in the style of url.Error: the
 // operation ("publish data", "set metadata" ...) and either the library's message or the

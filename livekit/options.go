@@ -23,6 +23,7 @@ type config struct {
 	handler        func(Event)
 	eventBuffer    int
 	logger         *slog.Logger
+	authRetry      bool
 }
 
 // DefaultEventBuffer is how many events a room without an event handler keeps for Events.
@@ -74,11 +75,16 @@ func WithEventHandler(fn func(Event)) ConnectOption { return func(c *config) { c
 // counted (Room.DroppedEvents), so a room whose events nobody reads holds bounded memory.
 func WithEventBuffer(n int) ConnectOption { return func(c *config) { c.eventBuffer = n } }
 
+// WithAuthRetry sets whether ConnectWith, when the server refuses a token (ConnectError with
+// Unauthorized) from a source that can invalidate it (tokensource.TokenInvalidator: Bind over
+// a Cache), drops that token and retries once with a freshly fetched one. Default: on.
+func WithAuthRetry(on bool) ConnectOption { return func(c *config) { c.authRetry = on } }
+
 // WithLogger sets where the room logs (nil: slog.Default()).
 func WithLogger(l *slog.Logger) ConnectOption { return func(c *config) { c.logger = l } }
 
 func newConfig(opts []ConnectOption) *config {
-	cfg := &config{}
+	cfg := &config{authRetry: true}
 	for _, o := range opts {
 		if o != nil {
 			o(cfg)

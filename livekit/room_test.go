@@ -422,12 +422,7 @@ func TestConnectFailuresReturnErrorsWithoutLeaks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	past, err := tokensource.NewMinter(env.Server.APIKey, env.Server.APISecret, env.Server.URL(),
-		tokensource.WithTTL(time.Minute), tokensource.WithMinterClock(func() time.Time { return time.Now().Add(-time.Hour) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	expired, err := past.Mint(tokensource.Options{RoomName: name, ParticipantIdentity: "x"})
+	expired, err := testenv.MintAt(env.Server.APIKey, env.Server.APISecret, name, "x", "", time.Now().Add(-time.Hour), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

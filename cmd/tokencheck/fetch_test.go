@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/livekit-ffi-go/sdk/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -38,13 +38,7 @@ func newMinter(t *testing.T, opts ...tokensource.MinterOption) *tokensource.Mint
 // is not public API.
 func mintAt(t *testing.T, issued time.Time, ttl time.Duration, identity, name, room string) string {
 	t.Helper()
-	iat := issued.Unix()
-	claims := jwt.MapClaims{"iss": testKey, "sub": identity, "iat": iat, "nbf": iat, "exp": iat + int64(ttl/time.Second),
-		"video": map[string]any{"roomJoin": true, "room": room}}
-	if name != "" {
-		claims["name"] = name
-	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testSecret))
+	tok, err := testenv.MintAt(testKey, testSecret, room, identity, name, issued, ttl)
 	if err != nil {
 		t.Fatal(err)
 	}
