@@ -123,8 +123,10 @@ func (c *Client) CopyBuffer(b *pb.OwnedBuffer) []byte {
 }
 
 // Pin keeps data at a fixed address while fn hands that address to the library, for requests
-// that carry a pointer the library reads during the call (PublishDataRequest.data_ptr).
-func Pin(data []byte, fn func(addr uint64)) {
+// that carry a pointer the library reads or writes during the call (PublishDataRequest.data_ptr,
+// audio samples, video planes). An empty slice gives address 0. The address of a []int16 is
+// 2-byte aligned, as the library's audio requests require.
+func Pin[T any](data []T, fn func(addr uint64)) {
 	if len(data) == 0 {
 		fn(0)
 		return

@@ -2,7 +2,7 @@ package mediapb
 
 import (
 	"fmt"
-	"os"
+	"github.com/livekit-ffi-go/sdk/internal/testenv"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -11,17 +11,7 @@ import (
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
-func needLib(tb testing.TB) *ffi.Client {
-	tb.Helper()
-	c, err := ffi.Default()
-	if err != nil {
-		if os.Getenv("LIVEKIT_REQUIRE_LIB") == "1" {
-			tb.Fatalf("native library required (LIVEKIT_REQUIRE_LIB=1) but not loadable: %v", err)
-		}
-		tb.Skipf("native library not available (run scripts/build-ffi.sh and set LIVEKIT_LIB_PATH): %v", err)
-	}
-	return c
-}
+func needLib(tb testing.TB) *ffi.Client { return testenv.Library(tb) }
 
 // TestCaptureEveryType hands a buffer of every type to a video source, the path that copies
 // planar components with copy_from_slice and aborts the process on any size mismatch. The
@@ -49,7 +39,7 @@ func TestCaptureEveryType(t *testing.T) {
 				for i := range data {
 					data[i] = byte(i)
 				}
-				PinBytes(data, func(addr uint64) {
+				ffi.Pin(data, func(addr uint64) {
 					info, err := VideoBufferInfo(typ, w, h, addr)
 					if err != nil {
 						t.Fatal(err)

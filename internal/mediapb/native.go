@@ -1,9 +1,6 @@
 package mediapb
 
-import (
-	"runtime"
-	"unsafe"
-)
+import "unsafe"
 
 // nativeBytes views n bytes of library memory at addr. The view is valid only while the library
 // keeps that memory (until the owning handle is dropped or the next call on the same object),
@@ -28,30 +25,4 @@ func nativeInt16s(addr uint64, n int) []int16 {
 	}
 	p := uintptr(addr)
 	return unsafe.Slice((*int16)(*(*unsafe.Pointer)(unsafe.Pointer(&p))), n)
-}
-
-// PinBytes keeps data at a fixed address while fn passes that address to a synchronous request
-// that reads or writes it. An empty slice gives address 0.
-func PinBytes(data []byte, fn func(addr uint64)) {
-	if len(data) == 0 {
-		fn(0)
-		return
-	}
-	var p runtime.Pinner
-	p.Pin(&data[0])
-	defer p.Unpin()
-	fn(uint64(uintptr(unsafe.Pointer(&data[0]))))
-}
-
-// PinInt16s is PinBytes for 16-bit samples. The address is 2-byte aligned, as the library's
-// audio requests require.
-func PinInt16s(data []int16, fn func(addr uint64)) {
-	if len(data) == 0 {
-		fn(0)
-		return
-	}
-	var p runtime.Pinner
-	p.Pin(&data[0])
-	defer p.Unpin()
-	fn(uint64(uintptr(unsafe.Pointer(&data[0]))))
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/ffi"
-	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -99,7 +98,7 @@ func (p *AudioProcessor) process(f *AudioFrame, reverse bool) error {
 	}
 	var msg string
 	var err error
-	mediapb.PinInt16s(f.Data, func(addr uint64) {
+	ffi.Pin(f.Data, func(addr uint64) {
 		h, size := ptr(p.handle.ID()), ptr(uint32(2*len(f.Data)))
 		rate, ch := ptr(uint32(f.SampleRate)), ptr(uint32(f.NumChannels))
 		var resp *pb.FfiResponse

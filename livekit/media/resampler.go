@@ -120,7 +120,7 @@ func (r *Resampler) Push(f *AudioFrame) (*AudioFrame, error) {
 	}
 	var out *AudioFrame
 	var err error
-	mediapb.PinInt16s(f.Data, func(addr uint64) {
+	ffi.Pin(f.Data, func(addr uint64) {
 		var resp *pb.FfiResponse
 		resp, err = r.c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_PushSoxResampler{PushSoxResampler: &pb.PushSoxResamplerRequest{
 			ResamplerHandle: ptr(r.handle.ID()),
