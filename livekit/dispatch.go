@@ -71,6 +71,9 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 		return change{apply: func() Event {
 			rp = r.remotes[id]
 			delete(r.remotes, id)
+			if r.state == StateReconnecting {
+				r.rebuilt = true // a full reconnect drops every remote participant
+			}
 			if rp != nil {
 				rp.info.State = ParticipantStateDisconnected
 				rp.info.DisconnectReason = reason
@@ -96,9 +99,14 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 		}
 		return change{apply: func() Event {
 			for _, in := range infos {
-				if p := r.participantLocked(in.Identity); p != nil {
-					p.info = in.clone()
+				p := r.participantLocked(in.Identity)
+				if p == nil {
+					continue
 				}
+				if p == &r.local.participant && in.SID != "" && in.SID != p.info.SID && p.info.SID != "" {
+					r.rebuilt = true // a new session
+				}
+				p.info = in.clone()
 			}
 			return ParticipantsUpdated{Participants: infos}
 		}}
@@ -109,9 +117,18 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 			return ConnectionStateChanged{State: s}
 		}}
 	case *pb.RoomEvent_Reconnecting:
-		return change{apply: func() Event { return Reconnecting{} }}
+		return change{apply: func() Event {
+			r.state = StateReconnecting
+			r.rebuilt = false
+			return Reconnecting{}
+		}}
 	case *pb.RoomEvent_Reconnected:
-		return change{apply: func() Event { return Reconnected{} }}
+		return change{apply: func() Event {
+			r.state = StateConnected
+			out := Reconnected{Rebuilt: r.rebuilt}
+			r.rebuilt = false
+			return out
+		}}
 	case *pb.RoomEvent_Disconnected:
 		reason := DisconnectReason(m.Disconnected.GetReason())
 		return change{apply: func() Event {
@@ -373,6 +390,7 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 				pub.info = info
 				r.local.publications[info.SID] = pub
 				pub.track.base().setSID(info.SID)
+				r.rebuilt = true
 				return LocalTrackRepublished{Publication: pub, PreviousSID: rp.GetPreviousSid()}
 			}
 			return nil

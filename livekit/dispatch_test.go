@@ -518,6 +518,49 @@ func TestDisconnectedIsDeliveredExactlyOnce(t *testing.T) {
 	}
 }
 
+func TestReconnectedSaysWhetherTheSessionWasRebuilt(t *testing.T) {
+	ev := func(m any) *pb.RoomEvent {
+		e := &pb.RoomEvent{RoomHandle: proto.Uint64(1)}
+		reflect.ValueOf(e).Elem().FieldByName("Message").Set(reflect.ValueOf(m))
+		return e
+	}
+	reconnecting := ev(&pb.RoomEvent_Reconnecting{Reconnecting: &pb.Reconnecting{}})
+	reconnected := ev(&pb.RoomEvent_Reconnected{Reconnected: &pb.Reconnected{}})
+	last := func(r *room) Reconnected {
+		got := drain(r)
+		return got[len(got)-1].(Reconnected)
+	}
+	// Resumed (as seen against livekit-server after a 16 s stall): the local SID is unchanged.
+	r, _ := testRoom(t)
+	r.handleEvent(reconnecting)
+	r.handleEvent(ev(&pb.RoomEvent_ParticipantsUpdated{ParticipantsUpdated: &pb.ParticipantsUpdated{Participants: []*pb.ParticipantInfo{pinfo("me", "Me")}}}))
+	r.handleEvent(reconnected)
+	if last(r).Rebuilt {
+		t.Fatal("a resumed session reported as rebuilt")
+	}
+	// Rebuilt (a 32 s stall): the remote participants are dropped during the reconnect.
+	r.handleEvent(reconnecting)
+	r.handleEvent(roomEventCases()["participant_disconnected"].msg)
+	r.handleEvent(reconnected)
+	if !last(r).Rebuilt {
+		t.Fatal("a reconnect that dropped the remote participants not reported as rebuilt")
+	}
+	// A new local SID alone also says so; the flag does not leak into the next reconnect.
+	r.handleEvent(reconnecting)
+	newMe := pinfo("me", "Me")
+	newMe.Sid = proto.String("PA_new")
+	r.handleEvent(ev(&pb.RoomEvent_ParticipantsUpdated{ParticipantsUpdated: &pb.ParticipantsUpdated{Participants: []*pb.ParticipantInfo{newMe}}}))
+	r.handleEvent(reconnected)
+	if !last(r).Rebuilt || r.local.info.SID != "PA_new" {
+		t.Fatal("a new local SID during the reconnect not reported as rebuilt")
+	}
+	r.handleEvent(reconnecting)
+	r.handleEvent(reconnected)
+	if last(r).Rebuilt {
+		t.Fatal("the rebuilt flag leaked into the next reconnect")
+	}
+}
+
 func TestUnreadEventsAreBounded(t *testing.T) {
 	n := &fakeNative{}
 	r := newRoom(n, newConfig([]ConnectOption{WithEventBuffer(4)}), "ws://x", "tok", nil)

@@ -39,8 +39,19 @@ type ConnectionStateChanged struct{ State ConnectionState }
 // Reconnecting reports that the connection dropped and the library is trying to get it back.
 type Reconnecting struct{}
 
-// Reconnected reports that the connection is back.
-type Reconnected struct{}
+// Reconnected reports that the connection is back. The library either resumed the session
+// (nothing was lost) or rebuilt it: a full reconnect that drops every remote participant (they
+// come back with ParticipantConnected), republishes local tracks (LocalTrackRepublished) and
+// gives the local participant a new SID. Reliable data published since the connection failed
+// may be lost in a rebuild, and the library does not say which packets: resend what matters
+// when Rebuilt is set.
+//
+// Rebuilt is set when, during this reconnect, the library dropped the remote participants,
+// republished a local track or reported a new SID for the local participant. A room with no
+// other participant and no published track can show a rebuild only by the new SID, which the
+// library may report just after Reconnected (a ParticipantsUpdated with the local participant
+// follows; LocalParticipant().SID() changes then).
+type Reconnected struct{ Rebuilt bool }
 
 // Disconnected reports that the room is disconnected for good (by Disconnect, the server, or a
 // failure). It is the last event of every room, delivered exactly once.

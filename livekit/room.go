@@ -59,6 +59,7 @@ type room struct {
 	remotes         map[string]*RemoteParticipant // by identity
 	closing         bool
 	sawDisconnected bool
+	rebuilt         bool // the reconnect in progress rebuilt the session
 	sawEnd          bool
 	done            chan struct{}
 	doneOnce        sync.Once
