@@ -38,10 +38,6 @@ import (
 	"time"
 )
 
-// Version is the livekit-server version the tests are pinned to. Keep it in
-// sync with LIVEKIT_SERVER_VERSION in scripts/install-livekit-server.sh.
-const Version = "v1.13.5"
-
 // InstallScript is the script that installs the server binary.
 const InstallScript = "scripts/install-livekit-server.sh"
 
