@@ -123,7 +123,7 @@ func listRooms(t *testing.T, s *Server) []string {
 
 // joinSignal opens the signalling WebSocket as participant identity of room
 // (a raw HTTP upgrade: the module's SDK is not used here) and returns what
-// the server sent within d.
+// the server sent within d. The connection is closed when the test ends.
 func joinSignal(t *testing.T, s *Server, room, identity string, d time.Duration) []byte {
 	t.Helper()
 	tok := signToken(t, s, jwt.MapClaims{
@@ -136,7 +136,7 @@ func joinSignal(t *testing.T, s *Server, room, identity string, d time.Duration)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	fmt.Fprintf(c, "GET /rtc?access_token=%s&protocol=15&auto_subscribe=1&sdk=go HTTP/1.1\r\n"+
 		"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", tok, s.Host)
@@ -151,7 +151,7 @@ func joinSignal(t *testing.T, s *Server, room, identity string, d time.Duration)
 		t.Fatalf("signal upgrade: %q %q", status, rest)
 	}
 	var got bytes.Buffer
-	io.Copy(&got, br) // until the deadline
+	io.Copy(&got, br) // until the deadline; the connection stays open
 	return got.Bytes()
 }
 

@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,7 +187,8 @@ type Server struct {
 	grace     time.Duration
 
 	mu      sync.Mutex
-	p       *proc // the current run; replaced by Restart
+	p       *proc  // the current run; replaced by Restart
+	nodeID  string // what the current run logged
 	stopped bool
 
 	stopOnce sync.Once
@@ -406,7 +408,31 @@ func (s *Server) launch(ctx context.Context) error {
 		}
 		return err
 	}
+	id := lastNodeID(s.tail.String())
+	s.mu.Lock()
+	s.nodeID = id
+	s.mu.Unlock()
 	return nil
+}
+
+var nodeIDPattern = regexp.MustCompile(`starting LiveKit server.*"nodeID": "(ND_[A-Za-z0-9]+)"`)
+
+// lastNodeID finds the node ID in the last start message of log.
+func lastNodeID(log string) string {
+	m := nodeIDPattern.FindAllStringSubmatch(log, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1][1]
+}
+
+// NodeID is the node ID (ND_...) the current server process logged when it
+// started; livekit-server picks a new one at every start. It is "" when the
+// start message was not found (e.g. LogLevel above info).
+func (s *Server) NodeID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nodeID
 }
 
 func (s *Server) configYAML(cfg Config) string {
@@ -748,13 +774,18 @@ func (t *tailBuffer) String() string {
 // selfToken is a short-lived access token for this server with roomList,
 // minted here (HS256) so that the package needs no token library.
 func (s *Server) selfToken() string {
+	return s.grantToken(map[string]any{"roomList": true})
+}
+
+// grantToken is a short-lived access token with the given video grant.
+func (s *Server) grantToken(video map[string]any) string {
 	now := time.Now()
 	claims, _ := json.Marshal(map[string]any{
 		"iss":   s.APIKey,
 		"sub":   "lkserver",
 		"nbf":   now.Add(-time.Minute).Unix(),
 		"exp":   now.Add(5 * time.Minute).Unix(),
-		"video": map[string]any{"roomList": true},
+		"video": video,
 	})
 	enc := base64.RawURLEncoding
 	unsigned := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(claims)
