@@ -257,4 +257,3 @@ func readRESP(br *bufio.Reader) (any, error) {
 	}
 	return nil, fmt.Errorf("lkserver: redis: unexpected reply %q", line)
 }
-
