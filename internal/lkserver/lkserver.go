@@ -561,7 +561,13 @@ func (s *Server) Kill() { s.cur().kill() }
 // only through their own timeouts. Resume undoes it; Stop and Kill work on a
 // paused server.
 func (s *Server) Pause() error {
-	if err := s.cur().signal(syscall.SIGSTOP); err != nil {
+	p := s.cur()
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("lkserver: pause: %w", err)
+	}
+	// Return only once it is frozen, so the caller's next request meets a
+	// stopped server.
+	if err := waitStopped(p.cmd.Process.Pid, 5*time.Second); err != nil {
 		return fmt.Errorf("lkserver: pause: %w", err)
 	}
 	return nil
