@@ -83,6 +83,36 @@ func TestRedisStartStop(t *testing.T) {
 	if v, err := r.Do(t.Context(), "CONFIG", "GET", "bind"); err != nil || !strings.Contains(fmt.Sprint(v), "127.0.0.1") {
 		t.Errorf("CONFIG GET bind = %v, %v", v, err)
 	}
+	// Pause: nothing answers; Resume: it does again.
+	if err := r.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	_, err = r.Do(ctx, "PING")
+	cancel()
+	if err == nil {
+		t.Error("paused redis answered")
+	}
+	if err := r.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := r.Do(t.Context(), "PING"); err != nil || v != "PONG" {
+		t.Errorf("PING after Resume = %v, %v", v, err)
+	}
+	// Restart: same port, empty.
+	pid := r.PID()
+	if err := r.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r.PID() == pid {
+		t.Error("same PID after Restart")
+	}
+	if v, err := r.Do(t.Context(), "GET", "k"); err != nil || v != nil {
+		t.Errorf("GET after Restart = %v, %v; want nil (no persistence)", v, err)
+	}
+	if err := r.Pause(); err != nil { // Stop must not hang on a paused server
+		t.Fatal(err)
+	}
 	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,13 @@
 // (see the test environment notes); outside a namespace the server binds only
 // to loopback.
 //
+// Faults: [Server.Pause], [Server.Resume] and [Server.Stall] freeze the
+// process with SIGSTOP; [Server.Kill] and [Server.Restart] crash it and bring
+// it back on the same ports; Config.BehindProxy puts it behind a
+// [faultnet.Proxy] that delays, drops or black-holes signalling and media.
+// [StartCluster] starts a private redis-server ([StartRedis], found by
+// [FindRedis]; Debian package redis-server) and several nodes sharing it.
+//
 // This package deliberately depends on nothing else in the module except
 // internal/faultnet (a leaf): callers mint admin tokens themselves.
 package lkserver

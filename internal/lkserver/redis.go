@@ -63,8 +63,12 @@ type Redis struct {
 	// Dir is its working directory (removed by Stop).
 	Dir string
 
-	p        *proc
+	cfg      RedisConfig
+	args     []string
 	tail     *tailBuffer
+	mu       sync.Mutex
+	p        *proc // the current run; replaced by Restart
+	stopped  bool
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -106,71 +110,134 @@ func startRedis(ctx context.Context, cfg RedisConfig) (_ *Redis, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lkserver: %w", err)
 	}
-	r := &Redis{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Port: port, Dir: dir, tail: newTailBuffer(16 << 10)}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(dir)
-		}
-	}()
-	var out io.Writer = r.tail
-	if cfg.Output != nil {
-		out = io.MultiWriter(r.tail, cfg.Output)
+	r := &Redis{
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Port: port, Dir: dir,
+		cfg: cfg, tail: newTailBuffer(16 << 10),
+		args: []string{
+			"--port", strconv.Itoa(port),
+			"--bind", "127.0.0.1",
+			"--save", "",
+			"--appendonly", "no",
+			"--dir", dir,
+			"--daemonize", "no",
+			"--logfile", "",
+			"--protected-mode", "yes",
+		},
 	}
-	cmd := exec.Command(cfg.Binary,
-		"--port", strconv.Itoa(port),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", dir,
-		"--daemonize", "no",
-		"--logfile", "",
-		"--protected-mode", "yes",
-	)
-	cmd.Dir = dir
+	if err := r.launch(ctx); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return r, nil
+}
+
+// launch starts a redis-server process and waits for PONG; on failure the
+// process is gone.
+func (r *Redis) launch(ctx context.Context) error {
+	var out io.Writer = r.tail
+	if r.cfg.Output != nil {
+		out = io.MultiWriter(r.tail, r.cfg.Output)
+	}
+	cmd := exec.Command(r.cfg.Binary, r.args...)
+	cmd.Dir = r.Dir
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = sysProcAttr()
-	if r.p, err = startProc(cmd, nil, nil); err != nil {
-		return nil, fmt.Errorf("lkserver: start %s: %w", cfg.Binary, err)
+	p, err := startProc(cmd, nil, nil)
+	if err != nil {
+		return fmt.Errorf("lkserver: start %s: %w", r.cfg.Binary, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.ReadyTimeout)
+	r.mu.Lock()
+	r.p = p
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.ReadyTimeout)
 	defer cancel()
 	for {
 		reply, perr := r.Do(ctx, "PING")
 		if perr == nil && reply == "PONG" {
-			return r, nil
+			return nil
 		}
 		select {
-		case <-r.p.exited:
-			err := fmt.Errorf("lkserver: redis-server exited before it was ready (%v); output:\n%s", r.p.waitErr, r.tail.String())
+		case <-p.exited:
+			err := fmt.Errorf("lkserver: redis-server exited before it was ready (%v); output:\n%s", p.waitErr, r.tail.String())
 			if strings.Contains(r.tail.String(), "Address already in use") {
 				err = fmt.Errorf("%w: %w", errAddrInUse, err)
 			}
-			return nil, err
+			return err
 		case <-ctx.Done():
-			r.p.kill()
-			return nil, fmt.Errorf("lkserver: redis-server not ready on %s: %w (last: %v); output:\n%s", r.Addr, ctx.Err(), perr, r.tail.String())
+			p.kill()
+			return fmt.Errorf("lkserver: redis-server not ready on %s: %w (last: %v); output:\n%s", r.Addr, ctx.Err(), perr, r.tail.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
-// PID is redis-server's process id.
-func (r *Redis) PID() int { return r.p.cmd.Process.Pid }
+func (r *Redis) cur() *proc {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.p
+}
+
+// PID is the current redis-server process id.
+func (r *Redis) PID() int { return r.cur().cmd.Process.Pid }
 
 // Kill ends redis-server with SIGKILL and waits for it to exit.
-func (r *Redis) Kill() { r.p.kill() }
+func (r *Redis) Kill() { r.cur().kill() }
+
+// Pause freezes redis-server with SIGSTOP (connections stay open, nothing
+// answers) and returns once it is stopped. Resume undoes it.
+func (r *Redis) Pause() error {
+	p := r.cur()
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("lkserver: pause redis: %w", err)
+	}
+	if err := waitStopped(p.cmd.Process.Pid, 5*time.Second); err != nil {
+		return fmt.Errorf("lkserver: pause redis: %w", err)
+	}
+	return nil
+}
+
+// Resume continues a paused redis-server.
+func (r *Redis) Resume() error {
+	if err := r.cur().signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("lkserver: resume redis: %w", err)
+	}
+	return nil
+}
+
+// Restart kills redis-server (if it runs) and starts a new one on the same
+// port. Nothing is persisted, so the new one is empty: every room, node
+// registration and participant record is gone, as after losing an
+// unreplicated Redis. It must not run concurrently with Stop.
+func (r *Redis) Restart(ctx context.Context) error {
+	r.mu.Lock()
+	stopped, old := r.stopped, r.p
+	r.mu.Unlock()
+	if stopped {
+		return errors.New("lkserver: redis Restart after Stop")
+	}
+	old.kill()
+	if err := r.launch(ctx); err != nil {
+		return fmt.Errorf("lkserver: restart redis on port %d: %w", r.Port, err)
+	}
+	return nil
+}
 
 // Stop ends redis-server (SIGTERM, SIGKILL after 5s) and removes its
 // directory. It is idempotent.
 func (r *Redis) Stop() error {
 	r.stopOnce.Do(func() {
+		r.mu.Lock()
+		r.stopped = true
+		p := r.p
+		r.mu.Unlock()
 		var errs []error
-		if r.p.signal(syscall.SIGTERM) == nil {
+		_ = p.signal(syscall.SIGCONT)
+		if p.signal(syscall.SIGTERM) == nil {
 			select {
-			case <-r.p.exited:
+			case <-p.exited:
 			case <-time.After(5 * time.Second):
-				r.p.kill()
+				p.kill()
 				errs = append(errs, errors.New("lkserver: redis-server did not exit within 5s of SIGTERM; killed"))
 			}
 		}
