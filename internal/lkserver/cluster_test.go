@@ -201,3 +201,54 @@ func TestClusterSharesRooms(t *testing.T) {
 		t.Errorf("after the join through node 0 the room is on %v, %v", h, err)
 	}
 }
+
+// Losing Redis loses the rooms; the nodes register themselves again with
+// their next stats update (every ~2 s here) and the cluster takes new rooms.
+// While Redis is paused, API calls wait for it.
+func TestClusterRedisRestart(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx := t.Context()
+	if _, err := c.CreateRoom(ctx, c.Nodes[0], "before", c.Nodes[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Redis.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	for {
+		ids, err := c.RegisteredNodes(ctx)
+		if err == nil && len(ids) == len(c.Nodes) {
+			break
+		}
+		if time.Since(begin) > 15*time.Second {
+			t.Fatalf("nodes not registered again 15 s after the Redis restart: %v, %v", ids, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("both nodes registered again %v after the Redis restart", time.Since(begin).Round(100*time.Millisecond))
+	if rooms, err := c.Nodes[0].ListRooms(ctx); err != nil || len(rooms) != 0 {
+		t.Errorf("rooms after losing Redis: %v, %v", rooms, err)
+	}
+	if _, err := c.CreateRoom(ctx, c.Nodes[0], "after", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RoomNode(ctx, "after"); err != nil {
+		t.Error(err)
+	}
+
+	if err := c.Redis.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	const pause = time.Second
+	go func() {
+		time.Sleep(pause)
+		c.Redis.Resume()
+	}()
+	begin = time.Now()
+	rooms, err := c.Nodes[1].ListRooms(ctx)
+	took := time.Since(begin)
+	t.Logf("ListRooms during a %v Redis pause: %v, %v after %v", pause, rooms, err, took.Round(time.Millisecond))
+	if err != nil || !slices.Equal(rooms, []string{"after"}) || took < pause-100*time.Millisecond {
+		t.Errorf("ListRooms during a Redis pause: %v, %v after %v", rooms, err, took)
+	}
+}
