@@ -13,12 +13,17 @@
 #   XDG_CACHE_HOME      cache root (default $HOME/.cache). The binary goes to
 #                       $XDG_CACHE_HOME/livekit-ffi-go/livekit-server/<version>/livekit-server
 #
-# Building needs Go and the Go module proxy (about 5 minutes on 2 cores the
-# first time). Later versions than v1.13.5 carry replace directives pointing
-# at forks the module proxy does not serve, so `go install` of them fails.
+# The version is pinned in internal/lkserver/version.env (LIVEKIT_SERVER_VERSION),
+# which the Go harness embeds too. Building needs Go and the Go module proxy
+# (about 5 minutes on 2 cores the first time).
 set -euo pipefail
 
-LIVEKIT_SERVER_VERSION="v1.13.5"
+version_env="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/internal/lkserver/version.env"
+LIVEKIT_SERVER_VERSION="$(sed -n 's/^LIVEKIT_SERVER_VERSION=//p' "$version_env" 2>/dev/null | tail -n1)"
+[[ "$LIVEKIT_SERVER_VERSION" == v* ]] || {
+	echo "install-livekit-server: ERROR: no LIVEKIT_SERVER_VERSION=v... in $version_env" >&2
+	exit 1
+}
 LIVEKIT_SERVER_PKG="github.com/livekit/livekit-server/cmd/server"
 
 log() { echo "install-livekit-server: $*" >&2; }

@@ -6,8 +6,9 @@
 #   1 checks     go mod download, go vet ./..., gofmt
 #   2 pure Go    CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/
 #   3 deps       native library (scripts/build-ffi.sh), generated-code drift
-#                check (scripts/gen-proto.sh --check) and livekit-server
+#                check (scripts/gen-proto.sh --check), livekit-server
 #                (scripts/install-livekit-server.sh; ~5 min the first time)
+#                and redis-server (Debian package; .ci/run installs it)
 #   4 tests      go test -race ./... inside a private network namespace
 #                (scripts/netns.sh) with the server and library required
 #   5 fuzz       10 s each of FuzzParse and FuzzDecodeResponse (tokensource)
@@ -16,6 +17,7 @@
 #
 # Environment: LIVEKIT_NETNS (auto|require|off, see scripts/netns.sh),
 # LIVEKIT_LIB_PATH and LIVEKIT_SERVER_BIN (use these instead of the cache),
+# LIVEKIT_REDIS_BIN (redis-server to use instead of the one on PATH),
 # FUZZTIME (default 10s), GO_TEST_FLAGS (extra flags for step 4, e.g. -v).
 set -euo pipefail
 
@@ -27,7 +29,7 @@ for arg in "$@"; do
 	case "$arg" in
 	--quick) quick=1 ;;
 	-h | --help)
-		sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -136,6 +138,18 @@ out="$(scripts/install-livekit-server.sh)" || {
 LIVEKIT_SERVER_BIN="${out##*$'\n'}"
 export LIVEKIT_SERVER_BIN
 echo "LIVEKIT_SERVER_BIN=$LIVEKIT_SERVER_BIN ($("$LIVEKIT_SERVER_BIN" --version 2>&1 | head -n 1))" >&2
+
+step "redis-server (multi-node cluster tests; Debian package redis-server)"
+if [[ -n "${LIVEKIT_REDIS_BIN:-}" ]]; then
+	[[ -x "$LIVEKIT_REDIS_BIN" ]] || {
+		echo "test.sh: LIVEKIT_REDIS_BIN=$LIVEKIT_REDIS_BIN is not an executable file" >&2
+		exit 1
+	}
+elif ! command -v redis-server >/dev/null 2>&1; then
+	echo "test.sh: redis-server is not on PATH; install the Debian package redis-server (.ci/run does) or set LIVEKIT_REDIS_BIN" >&2
+	exit 1
+fi
+echo "redis-server: $("${LIVEKIT_REDIS_BIN:-redis-server}" --version 2>&1 | head -n 1)" >&2
 
 # --- 4: the suite inside the namespace --------------------------------------
 race=(-race)

@@ -8,8 +8,15 @@
 // (see the test environment notes); outside a namespace the server binds only
 // to loopback.
 //
-// This package deliberately depends on nothing else in the module: callers
-// mint admin tokens themselves.
+// Faults: [Server.Pause], [Server.Resume] and [Server.Stall] freeze the
+// process with SIGSTOP; [Server.Kill] and [Server.Restart] crash it and bring
+// it back on the same ports; Config.BehindProxy puts it behind a
+// [faultnet.Proxy] that delays, drops or black-holes signalling and media.
+// [StartCluster] starts a private redis-server ([StartRedis], found by
+// [FindRedis]; Debian package redis-server) and several nodes sharing it.
+//
+// This package deliberately depends on nothing else in the module except
+// internal/faultnet (a leaf): callers mint admin tokens themselves.
 package lkserver
 
 import (
@@ -30,17 +37,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-)
 
-// Version is the livekit-server version the tests are pinned to. Keep it in
-// sync with LIVEKIT_SERVER_VERSION in scripts/install-livekit-server.sh.
-const Version = "v1.13.5"
+	"github.com/livekit-ffi-go/sdk/internal/faultnet"
+)
 
 // InstallScript is the script that installs the server binary.
 const InstallScript = "scripts/install-livekit-server.sh"
@@ -142,7 +147,23 @@ type Config struct {
 	LogTailBytes int
 	// Output, when set, also receives everything the server writes.
 	Output io.Writer
+	// BehindProxy runs the server in a private network namespace of its
+	// own (Linux, root; see [faultnet.Supported]) that is reachable only
+	// through a [faultnet.Proxy] listening on the same loopback ports in
+	// the caller's namespace ([Server.Proxy]). Clients use URL() as usual;
+	// signalling, ICE/TCP and ICE/UDP then all pass the proxy, whose
+	// faults the test sets (routes [RouteSignal], [RouteRTCTCP],
+	// [RouteRTCUDP]). BindAddress and NodeIP must stay 127.0.0.1.
+	BehindProxy bool
 }
+
+// Route names of [Server.Proxy], for [faultnet.Proxy.SetFaults] and
+// [faultnet.Proxy.Stats].
+const (
+	RouteSignal = "signal"  // HTTP: WebSocket signalling and Twirp (TCP)
+	RouteRTCTCP = "rtc-tcp" // ICE over TCP (rtc.tcp_port)
+	RouteRTCUDP = "rtc-udp" // ICE over UDP (the rtc port range)
+)
 
 // Server is a running livekit-server process. Stop it when done.
 type Server struct {
@@ -162,14 +183,20 @@ type Server struct {
 	Dir        string
 	ConfigPath string
 	LogPath    string
+	// Proxy is the only way to the server when Config.BehindProxy is set;
+	// nil otherwise.
+	Proxy *faultnet.Proxy
 
-	cmd       *exec.Cmd
+	cfg       Config
+	ns        *faultnet.NetNS // with BehindProxy
 	tail      *tailBuffer
-	logFile   *os.File
-	exited    chan struct{} // closed when the process has exited
-	waitErr   error         // valid after exited is closed
 	removeDir bool
 	grace     time.Duration
+
+	mu      sync.Mutex
+	p       *proc  // the current run; replaced by Restart
+	nodeID  string // what the current run logged
+	stopped bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -244,6 +271,9 @@ func (c *Config) defaults() error {
 	if c.LogTailBytes <= 0 {
 		c.LogTailBytes = 64 << 10
 	}
+	if c.BehindProxy && (c.BindAddress != "127.0.0.1" || c.NodeIP != "127.0.0.1") {
+		return errors.New("lkserver: BehindProxy needs BindAddress and NodeIP 127.0.0.1")
+	}
 	return nil
 }
 
@@ -257,8 +287,8 @@ func start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		APISecret: cfg.APISecret,
 		Host:      host,
 		Dir:       cfg.Dir,
+		cfg:       cfg,
 		tail:      newTailBuffer(cfg.LogTailBytes),
-		exited:    make(chan struct{}),
 		grace:     cfg.StopGrace,
 	}
 	if s.Dir == "" {
@@ -270,8 +300,11 @@ func start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.removeDir = true
 	}
 	defer func() {
-		if err != nil && s.removeDir {
-			os.RemoveAll(s.Dir)
+		if err != nil {
+			s.closeProxy()
+			if s.removeDir {
+				os.RemoveAll(s.Dir)
+			}
 		}
 	}()
 
@@ -290,59 +323,123 @@ func start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.UDPPortEnd = s.UDPPortStart + cfg.UDPPorts - 1
+	if cfg.BehindProxy {
+		if err := s.startProxy(); err != nil {
+			return nil, err
+		}
+	}
 
 	s.ConfigPath = filepath.Join(s.Dir, "livekit.yaml")
 	if err := os.WriteFile(s.ConfigPath, []byte(s.configYAML(cfg)), 0o600); err != nil {
 		return nil, fmt.Errorf("lkserver: write config: %w", err)
 	}
 	s.LogPath = filepath.Join(s.Dir, "livekit-server.log")
-	s.logFile, err = os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lkserver: open log: %w", err)
-	}
-	var out io.Writer = io.MultiWriter(s.logFile, s.tail)
-	if cfg.Output != nil {
-		out = io.MultiWriter(s.logFile, s.tail, cfg.Output)
-	}
-
-	s.cmd = exec.Command(cfg.Binary, "--config", s.ConfigPath)
-	s.cmd.Dir = s.Dir
-	s.cmd.Stdout = out
-	s.cmd.Stderr = out
-	// Keep the environment (HOME etc.) but drop variables that would
-	// override the generated config.
-	s.cmd.Env = filterEnv(os.Environ())
-	s.cmd.SysProcAttr = sysProcAttr()
-	// Start and wait on one goroutine locked to its OS thread: Pdeathsig
-	// (Linux) fires when the thread that forked the child exits, so that
-	// thread must live exactly as long as the server. The goroutine never
-	// unlocks, so the thread ends with it, after the server has exited.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := s.cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		s.waitErr = s.cmd.Wait()
-		s.logFile.Close()
-		close(s.exited)
-	}()
-	if err := <-started; err != nil {
-		s.logFile.Close()
-		return nil, fmt.Errorf("lkserver: start %s: %w", cfg.Binary, err)
-	}
-
-	if err := s.waitReady(ctx, cfg.ReadyTimeout); err != nil {
-		s.Kill()
-		<-s.exited
-		if strings.Contains(s.tail.String(), "address already in use") {
-			err = fmt.Errorf("%w: %w", errAddrInUse, err)
-		}
+	if err := s.launch(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// startProxy creates the private namespace and the proxy into it, on the
+// ports already picked (free in the caller's namespace; the new namespace
+// has nothing bound).
+func (s *Server) startProxy() error {
+	ns, err := faultnet.NewNetNS()
+	if err != nil {
+		return fmt.Errorf("lkserver: BehindProxy: %w", err)
+	}
+	s.ns = ns
+	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+	routes := []faultnet.Route{
+		{Name: RouteSignal, Network: "tcp", Listen: addr(s.HTTPPort), Target: addr(s.HTTPPort)},
+		{Name: RouteRTCTCP, Network: "tcp", Listen: addr(s.RTCTCPPort), Target: addr(s.RTCTCPPort)},
+	}
+	for p := s.UDPPortStart; p <= s.UDPPortEnd; p++ {
+		routes = append(routes, faultnet.Route{Name: RouteRTCUDP, Network: "udp", Listen: addr(p), Target: addr(p)})
+	}
+	s.Proxy, err = faultnet.NewProxy(ns.DialContext, routes...)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			err = fmt.Errorf("%w: %w", errAddrInUse, err)
+		}
+		return fmt.Errorf("lkserver: BehindProxy: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) closeProxy() {
+	if s.Proxy != nil {
+		s.Proxy.Close()
+	}
+	if s.ns != nil {
+		s.ns.Close()
+	}
+}
+
+// launch starts a server process with the written config and waits until
+// it is ready; on failure the process is gone.
+func (s *Server) launch(ctx context.Context) error {
+	logFile, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("lkserver: open log: %w", err)
+	}
+	var out io.Writer = io.MultiWriter(logFile, s.tail)
+	if s.cfg.Output != nil {
+		out = io.MultiWriter(logFile, s.tail, s.cfg.Output)
+	}
+	cmd := exec.Command(s.cfg.Binary, "--config", s.ConfigPath)
+	cmd.Dir = s.Dir
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// Keep the environment (HOME etc.) but drop variables that would
+	// override the generated config.
+	cmd.Env = filterEnv(os.Environ())
+	cmd.SysProcAttr = sysProcAttr()
+	var enter func() error
+	if s.ns != nil {
+		enter = s.ns.EnterLocked
+	}
+	p, err := startProc(cmd, enter, func() { logFile.Close() })
+	if err != nil {
+		logFile.Close()
+		return fmt.Errorf("lkserver: start %s: %w", s.cfg.Binary, err)
+	}
+	s.mu.Lock()
+	s.p = p
+	s.mu.Unlock()
+
+	if err := s.waitReady(ctx, p, s.cfg.ReadyTimeout); err != nil {
+		p.kill()
+		if strings.Contains(s.tail.String(), "address already in use") {
+			err = fmt.Errorf("%w: %w", errAddrInUse, err)
+		}
+		return err
+	}
+	id := lastNodeID(s.tail.String())
+	s.mu.Lock()
+	s.nodeID = id
+	s.mu.Unlock()
+	return nil
+}
+
+var nodeIDPattern = regexp.MustCompile(`starting LiveKit server.*"nodeID": "(ND_[A-Za-z0-9]+)"`)
+
+// lastNodeID finds the node ID in the last start message of log.
+func lastNodeID(log string) string {
+	m := nodeIDPattern.FindAllStringSubmatch(log, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1][1]
+}
+
+// NodeID is the node ID (ND_...) the current server process logged when it
+// started; livekit-server picks a new one at every start. It is "" when the
+// start message was not found (e.g. LogLevel above info).
+func (s *Server) NodeID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nodeID
 }
 
 func (s *Server) configYAML(cfg Config) string {
@@ -384,7 +481,7 @@ func filterEnv(env []string) []string {
 	return out
 }
 
-func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
+func (s *Server) waitReady(ctx context.Context, p *proc, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
@@ -411,8 +508,8 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 			// Otherwise (still starting, or it just exited) keep polling.
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("lkserver: livekit-server exited before it was ready (%v); log tail:\n%s", s.waitErr, s.errTail())
+		case <-p.exited:
+			return fmt.Errorf("lkserver: livekit-server exited before it was ready (%v); log tail:\n%s", p.waitErr, s.errTail())
 		case <-ctx.Done():
 			return fmt.Errorf("lkserver: livekit-server not ready at %s after %v: %w; log tail:\n%s", url, time.Since(begin).Round(time.Millisecond), ctx.Err(), s.errTail())
 		case <-t.C:
@@ -445,26 +542,78 @@ func (s *Server) HTTPURL() string {
 	return "http://" + net.JoinHostPort(s.Host, strconv.Itoa(s.HTTPPort))
 }
 
-// PID is the server's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) cur() *proc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.p
+}
 
-// Done is closed when the server process has exited.
-func (s *Server) Done() <-chan struct{} { return s.exited }
+// PID is the process id of the current server process (a [Server.Restart]
+// starts a new one).
+func (s *Server) PID() int { return s.cur().cmd.Process.Pid }
+
+// Done is closed when the current server process has exited (a
+// [Server.Restart] starts a new one, with a new Done channel).
+func (s *Server) Done() <-chan struct{} { return s.cur().exited }
 
 // LogTail returns the last LogTailBytes of the server's output.
 func (s *Server) LogTail() string { return s.tail.String() }
 
 // Kill ends the server immediately with SIGKILL, as if it crashed, and
-// waits for the process to exit. Stop may still be called afterwards (it
-// cleans up).
-func (s *Server) Kill() {
-	select {
-	case <-s.exited:
-		return
-	default:
+// waits for the process to exit. Restart or Stop may follow.
+func (s *Server) Kill() { s.cur().kill() }
+
+// Pause freezes the server with SIGSTOP: it keeps its sockets but answers
+// nothing, as a hung or overloaded host would. Connected clients notice
+// only through their own timeouts. Resume undoes it; Stop and Kill work on a
+// paused server.
+func (s *Server) Pause() error {
+	p := s.cur()
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("lkserver: pause: %w", err)
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.exited
+	// Return only once it is frozen, so the caller's next request meets a
+	// stopped server.
+	if err := waitStopped(p.cmd.Process.Pid, 5*time.Second); err != nil {
+		return fmt.Errorf("lkserver: pause: %w", err)
+	}
+	return nil
+}
+
+// Resume continues a paused server with SIGCONT.
+func (s *Server) Resume() error {
+	if err := s.cur().signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("lkserver: resume: %w", err)
+	}
+	return nil
+}
+
+// Stall pauses the server for d, then resumes it.
+func (s *Server) Stall(d time.Duration) error {
+	if err := s.Pause(); err != nil {
+		return err
+	}
+	time.Sleep(d)
+	return s.Resume()
+}
+
+// Restart kills the current server process (if it still runs) and starts
+// a new one with the same config: the same ports, keys and, with
+// BehindProxy, the same namespace and proxy. Rooms do not survive (a
+// single node keeps them in memory). It waits until the new process is
+// ready; ctx bounds that wait. It must not run concurrently with Stop.
+func (s *Server) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	stopped, old := s.stopped, s.p
+	s.mu.Unlock()
+	if stopped {
+		return errors.New("lkserver: Restart after Stop")
+	}
+	old.kill()
+	if err := s.launch(ctx); err != nil {
+		return fmt.Errorf("lkserver: restart on port %d: %w", s.HTTPPort, err)
+	}
+	return nil
 }
 
 // secondSignalDelay is how long Stop waits after the first SIGTERM before
@@ -475,23 +624,29 @@ const secondSignalDelay = 300 * time.Millisecond
 // Stop ends the server: SIGTERM, a second SIGTERM 300ms later if it still
 // runs (the server waits for participants to leave after the first; the
 // second forces the shutdown, disconnecting them), then SIGKILL once
-// StopGrace has passed. It removes the temporary directory if Start created it. Stop is
-// idempotent; it returns an error only when the server had to be killed or
-// cleanup failed, not for the exit status of a server that was already
-// killed.
+// StopGrace has passed. A paused server is resumed first. It closes the
+// proxy (BehindProxy) and removes the temporary directory if Start created
+// it. Stop is idempotent; it returns an error only when the server had to
+// be killed or cleanup failed, not for the exit status of a server that was
+// already killed.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		s.stopErr = s.stop()
+		s.mu.Lock()
+		s.stopped = true
+		p := s.p
+		s.mu.Unlock()
+		s.stopErr = s.stop(p)
 	})
 	return s.stopErr
 }
 
-func (s *Server) stop() error {
+func (s *Server) stop(p *proc) error {
 	var errs []error
 	select {
-	case <-s.exited:
+	case <-p.exited:
 	default:
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = p.signal(syscall.SIGCONT)
+		_ = p.signal(syscall.SIGTERM)
 		deadline := time.NewTimer(s.grace)
 		defer deadline.Stop()
 		second := time.NewTimer(min(s.grace/2, secondSignalDelay))
@@ -499,7 +654,7 @@ func (s *Server) stop() error {
 	wait:
 		for {
 			select {
-			case <-s.exited:
+			case <-p.exited:
 				break wait
 			case <-second.C:
 				// The first SIGTERM drains: the server waits for all
@@ -507,15 +662,15 @@ func (s *Server) stop() error {
 				// within ~100ms of the server starting to serve HTTP
 				// (livekit-server marks itself running only then). The
 				// second SIGTERM forces the shutdown.
-				_ = s.cmd.Process.Signal(syscall.SIGTERM)
+				_ = p.signal(syscall.SIGTERM)
 			case <-deadline.C:
-				_ = s.cmd.Process.Signal(syscall.SIGKILL)
-				<-s.exited
+				p.kill()
 				errs = append(errs, fmt.Errorf("lkserver: livekit-server did not exit within %v of SIGTERM; killed; log tail:\n%s", s.grace, s.errTail()))
 				break wait
 			}
 		}
 	}
+	s.closeProxy()
 	if s.removeDir {
 		if err := os.RemoveAll(s.Dir); err != nil {
 			errs = append(errs, fmt.Errorf("lkserver: %w", err))
@@ -632,13 +787,18 @@ func (t *tailBuffer) String() string {
 // selfToken is a short-lived access token for this server with roomList,
 // minted here (HS256) so that the package needs no token library.
 func (s *Server) selfToken() string {
+	return s.grantToken(map[string]any{"roomList": true})
+}
+
+// grantToken is a short-lived access token with the given video grant.
+func (s *Server) grantToken(video map[string]any) string {
 	now := time.Now()
 	claims, _ := json.Marshal(map[string]any{
 		"iss":   s.APIKey,
 		"sub":   "lkserver",
 		"nbf":   now.Add(-time.Minute).Unix(),
 		"exp":   now.Add(5 * time.Minute).Unix(),
-		"video": map[string]any{"roomList": true},
+		"video": video,
 	})
 	enc := base64.RawURLEncoding
 	unsigned := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(claims)

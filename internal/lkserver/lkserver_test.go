@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -404,5 +405,11 @@ func TestStartRetriesWhenPortTaken(t *testing.T) {
 				t.Errorf("%d port picks, server on %d (taken: %d)", calls, s.HTTPPort, takenPort)
 			}
 		})
+	}
+}
+
+func TestVersionPinned(t *testing.T) {
+	if !regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`).MatchString(Version) {
+		t.Fatalf("Version = %q, want vX.Y.Z from version.env", Version)
 	}
 }

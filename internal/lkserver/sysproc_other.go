@@ -2,6 +2,12 @@
 
 package lkserver
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// waitStopped does not wait outside Linux.
+func waitStopped(pid int, timeout time.Duration) error { return nil }

@@ -115,3 +115,21 @@ func (s *Server) ListParticipants(ctx context.Context, room, adminToken string) 
 	}
 	return ids, nil
 }
+
+// ListRooms returns the names of the rooms the server knows
+// (RoomService/ListRooms; in a cluster, all rooms in Redis).
+func (s *Server) ListRooms(ctx context.Context) ([]string, error) {
+	var resp struct {
+		Rooms []struct {
+			Name string `json:"name"`
+		} `json:"rooms"`
+	}
+	if err := s.CallRoomService(ctx, "ListRooms", s.selfToken(), struct{}{}, &resp); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(resp.Rooms))
+	for _, r := range resp.Rooms {
+		names = append(names, r.Name)
+	}
+	return names, nil
+}
