@@ -22,9 +22,10 @@ type Options struct {
 	Logger *slog.Logger
 
 	// LogLevel is the lowest library level forwarded to Logger. The zero value means
-	// slog.LevelError unless LIVEKIT_FFI_LOG (error, warn, info, debug, trace) says otherwise.
-	// The library logs hundreds of debug records per connect; they are dropped before they cost
-	// anything downstream.
+	// slog.LevelError unless LIVEKIT_FFI_LOG (error, warn, info, debug, trace, off) says
+	// otherwise. The library logs hundreds of debug records per connect; they are dropped before
+	// they cost anything downstream. LevelOff tells the library not to hand over its records at
+	// all, which saves it formatting them (about a fifth of its CPU time per connect, measured).
 	LogLevel slog.Level
 
 	// OnPanic, if set, is called once (on its own goroutine) when the library panics. The
@@ -38,6 +39,9 @@ type Options struct {
 
 // LevelTrace is the slog level used for the library's TRACE records.
 const LevelTrace = slog.LevelDebug - 4
+
+// LevelOff as Options.LogLevel turns the library's log forwarding off.
+const LevelOff = slog.Level(1 << 20)
 
 var (
 	globalMu   sync.Mutex
@@ -151,7 +155,7 @@ func newClient(opts Options) (*Client, error) {
 	go c.dispatch()
 	go func() { defer c.wg.Done(); c.logs.Drain(nil, c.emitLogs) }()
 	active.Store(c)
-	nativeInitialize(true, SDKName, SDKVersion)
+	nativeInitialize(c.level != LevelOff, SDKName, SDKVersion)
 	return c, nil
 }
 
@@ -165,6 +169,8 @@ func levelFromEnv(s string) slog.Level {
 		return slog.LevelInfo
 	case "warn", "warning":
 		return slog.LevelWarn
+	case "off", "none":
+		return LevelOff
 	}
 	return slog.LevelError
 }

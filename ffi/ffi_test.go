@@ -821,3 +821,19 @@ func TestLibraryWithoutVersionCallIsRefused(t *testing.T) {
 		t.Fatalf("SkipVersionCheck still refused: %v", err)
 	}
 }
+
+func TestLevelOffForwardsNothing(t *testing.T) {
+	h := &captureHandler{}
+	c := reload(t, Options{Logger: slog.New(h), LogLevel: LevelOff})
+	// A failing connect makes the library log at error level.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ev, err := c.Do(ctx, connectRequest("ws://"+testnet.ClosedPort(t), 0, time.Second), CallOptions{})
+	if err != nil || ev.GetConnect().GetError() == "" {
+		t.Fatalf("connect to a closed port: %v %v", ev, err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(h.snapshot()); n != 0 {
+		t.Fatalf("%d records reached the handler with logging off", n)
+	}
+}
