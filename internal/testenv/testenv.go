@@ -86,3 +86,16 @@ func hasDefaultRoute(file string, col int, zero string) bool {
 	}
 	return false
 }
+
+// Redis makes sure a redis-server binary is there for cluster tests (and a livekit-server and
+// the library), or skips (fails, if a server is required) the test.
+func Redis(tb testing.TB) {
+	tb.Helper()
+	Server(tb)
+	if _, err := lkserver.FindRedis(); err != nil {
+		if RequireServer() {
+			tb.Fatalf("redis-server is required here: %v", err)
+		}
+		tb.Skipf("redis-server not available: %v", err)
+	}
+}
