@@ -40,12 +40,15 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
 	"github.com/livekit-ffi-go/sdk/internal/procstat"
+	"github.com/livekit-ffi-go/sdk/livekit"
+	"github.com/livekit-ffi-go/sdk/tokensource"
 )
 
 type config struct {
@@ -179,18 +182,86 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	return trafficErr
 }
 
-// traffic keeps cfg.Rooms rooms busy on the server at cfg.URL until ctx
-// ends: in each room cfg.Participants participants (tokens minted with
-// cfg.APIKey and cfg.APISecret) connect through the livekit package, send
-// each other reliable and lossy data packets at a steady rate, and leave and
-// rejoin in cycles, so that every connection, event handler and native
-// handle is created and released many times over the run. It counts joins,
-// leaves, packets sent and received and errors in c (every sample carries
-// them) and returns nil when ctx ends, or an error that makes further
-// traffic pointless. The room client it will call is being reshaped on
-// another branch; until that lands it sends nothing and waits for ctx, so a
-// run measures the process's baseline with a live server.
+// traffic keeps cfg.Rooms rooms busy on the server at cfg.URL until ctx ends, in cycles:
+// cfg.Participants participants per room join at once (tokens minted with cfg.APIKey and
+// cfg.APISecret), each sends a reliable and a lossy 1 KiB packet every 100 ms for 20 s, then
+// they all leave and the next cycle starts. Joins, leaves, packets sent and received and errors
+// go to c; an error is counted, not fatal.
 func traffic(ctx context.Context, cfg config, c *counters) error {
-	<-ctx.Done()
+	minter, err := tokensource.NewMinter(cfg.APIKey, cfg.APISecret, cfg.URL)
+	if err != nil {
+		return err
+	}
+	payload := make([]byte, 1024)
+	for cycle := 0; ctx.Err() == nil; cycle++ {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var rooms []*livekit.Room
+		for r := range cfg.Rooms {
+			for p := range cfg.Participants {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					tok, err := minter.Mint(tokensource.Options{RoomName: fmt.Sprintf("soak-%d-%d", cycle, r), ParticipantIdentity: fmt.Sprintf("p%d", p)})
+					if err != nil {
+						c.errors.Add(1)
+						return
+					}
+					jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+					room, err := livekit.Connect(jctx, cfg.URL, tok, livekit.WithEventHandler(func(ev livekit.Event) {
+						if _, ok := ev.(livekit.DataReceived); ok {
+							c.received.Add(1)
+						}
+					}))
+					cancel()
+					if err != nil {
+						c.errors.Add(1)
+						return
+					}
+					c.joins.Add(1)
+					mu.Lock()
+					rooms = append(rooms, room)
+					mu.Unlock()
+				}()
+			}
+		}
+		wg.Wait()
+		end := time.After(20 * time.Second)
+		tick := time.NewTicker(100 * time.Millisecond)
+	send:
+		for {
+			select {
+			case <-ctx.Done():
+				break send
+			case <-end:
+				break send
+			case <-tick.C:
+				for _, room := range rooms {
+					for _, lossy := range []bool{false, true} {
+						pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+						err := room.LocalParticipant().PublishData(pctx, payload, livekit.DataOptions{Lossy: lossy})
+						cancel()
+						if err != nil {
+							c.errors.Add(1)
+						} else {
+							c.sent.Add(1)
+						}
+					}
+				}
+			}
+		}
+		tick.Stop()
+		for _, room := range rooms {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if room.Close() != nil {
+					c.errors.Add(1)
+				}
+				c.leaves.Add(1)
+			}()
+		}
+		wg.Wait()
+	}
 	return nil
 }
