@@ -1,6 +1,7 @@
 package ffi
 
 import (
+	"github.com/livekit-ffi-go/sdk/internal/cachedir"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,15 +24,9 @@ func libraryFile() string {
 func installDir() string {
 	base := os.Getenv("LIVEKIT_FFI_CACHE")
 	if base == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return ""
-			}
-			cache = filepath.Join(home, ".cache")
+		if base = cachedir.Root(); base == "" {
+			return ""
 		}
-		base = filepath.Join(cache, "livekit-ffi-go")
 	}
 	osName := map[string]string{"darwin": "macos"}[runtime.GOOS]
 	if osName == "" {

@@ -446,6 +446,16 @@ func isRetryable(err error) bool {
 }
 
 // redactURL drops user info, query and fragment.
+// RedactURL returns rawURL without user info, query and fragment, which may carry credentials:
+// the form this package puts in its errors. An unparseable URL gives "(unparseable URL)".
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return redactURL(u)
+}
+
 func redactURL(u *url.URL) string {
 	if u == nil {
 		return ""

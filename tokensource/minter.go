@@ -3,7 +3,6 @@ package tokensource
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -87,18 +86,12 @@ func (m *Minter) Fetch(ctx context.Context, opts Options) (Response, error) {
 // LiveKit's development token server does.
 func fillDefaults(o Options) Options {
 	if o.RoomName == "" {
-		o.RoomName = "room-" + randomHex()
+		o.RoomName = "room-" + strings.ToLower(rand.Text()[:12])
 	}
 	if o.ParticipantIdentity == "" {
-		o.ParticipantIdentity = "user-" + randomHex()
+		o.ParticipantIdentity = "user-" + strings.ToLower(rand.Text()[:12])
 	}
 	return o
-}
-
-func randomHex() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }
 
 // Mint returns a signed access token for opts: sub = identity, name,

@@ -112,3 +112,15 @@ func TestCacheUpdateTokenTrims(t *testing.T) {
 		t.Errorf("cached %q, want the trimmed token", got.ParticipantToken)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:pass@example.com/token?key=secret#frag": "https://example.com/token",
+		"http://127.0.0.1:8080/t":                             "http://127.0.0.1:8080/t",
+		"://bad":                                              "(unparseable URL)",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -82,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		out.dev(devEvent{ServerURL: env.Server.URL(), Endpoint: env.EndpointURL, PID: env.Server.PID(), Log: env.Server.LogPath,
 			ElapsedMS: time.Since(start).Milliseconds()})
 		if cfg.req.RoomName == "" {
-			cfg.req.RoomName = "tokencheck-" + randHex(4)
+			cfg.req.RoomName = "tokencheck-" + strings.ToLower(rand.Text()[:8])
 		}
 		if cfg.req.ParticipantIdentity == "" {
 			cfg.req.ParticipantIdentity = "tokencheck"
@@ -145,7 +144,7 @@ func newSource(cfg *config, env *devenv.Env) (tokensource.Fixed, string, error) 
 		if err != nil {
 			return nil, "", err
 		}
-		return tokensource.Bind(e, cfg.req), redactURL(u), nil
+		return tokensource.Bind(e, cfg.req), tokensource.RedactURL(u), nil
 	case srcSandbox:
 		opts := endpointOptions(cfg)
 		if cfg.sandboxBase != "" {
@@ -155,7 +154,7 @@ func newSource(cfg *config, env *devenv.Env) (tokensource.Fixed, string, error) 
 		if err != nil {
 			return nil, "", err
 		}
-		return tokensource.Bind(e, cfg.req), redactURL(e.URL()), nil
+		return tokensource.Bind(e, cfg.req), tokensource.RedactURL(e.URL()), nil
 	}
 	return nil, "", fmt.Errorf("unknown source %q", cfg.source)
 }
@@ -377,20 +376,4 @@ func (w *watcher) handle(ev livekit.Event) {
 			w.out.room(roomEvent{Event: "room_sid", SID: ev.SID})
 		}
 	}
-}
-
-// redactURL drops user info and query from u: they may carry credentials.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	p.User, p.RawQuery, p.Fragment = nil, "", ""
-	return p.String()
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

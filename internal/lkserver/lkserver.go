@@ -20,13 +20,13 @@
 package lkserver
 
 import (
+	"github.com/livekit-ffi-go/sdk/internal/cachedir"
 	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,15 +61,11 @@ var ErrNotFound = errors.New("livekit-server binary not found")
 // binary: ${XDG_CACHE_HOME:-$HOME/.cache}/livekit-ffi-go/livekit-server/<Version>/livekit-server.
 // It returns "" when neither XDG_CACHE_HOME nor HOME is set.
 func CachePath() string {
-	root := os.Getenv("XDG_CACHE_HOME")
+	root := cachedir.Root()
 	if root == "" {
-		home := os.Getenv("HOME")
-		if home == "" {
-			return ""
-		}
-		root = filepath.Join(home, ".cache")
+		return ""
 	}
-	return filepath.Join(root, "livekit-ffi-go", "livekit-server", Version, "livekit-server")
+	return filepath.Join(root, "livekit-server", Version, "livekit-server")
 }
 
 // Find returns the path of the livekit-server binary: $LIVEKIT_SERVER_BIN if
@@ -248,10 +244,10 @@ func (c *Config) defaults() error {
 		}
 	}
 	if c.APIKey == "" {
-		c.APIKey = "APItest" + randHex(6)
+		c.APIKey = "APItest" + rand.Text()[:12]
 	}
 	if c.APISecret == "" {
-		c.APISecret = randHex(24)
+		c.APISecret = rand.Text() + rand.Text()
 	}
 	if strings.ContainsAny(c.APIKey+c.APISecret, ":\n\"'# ") {
 		return errors.New("lkserver: API key and secret must not contain YAML special characters")
@@ -744,14 +740,6 @@ func udpRangeFree(base, n int) bool {
 		conns = append(conns, c)
 	}
 	return true
-}
-
-func randHex(nBytes int) string {
-	b := make([]byte, nBytes)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // tailBuffer keeps the last max bytes written to it.
