@@ -20,7 +20,6 @@
 package lkserver
 
 import (
-	"github.com/livekit-ffi-go/sdk/internal/cachedir"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -30,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/livekit-ffi-go/sdk/internal/cachedir"
 	"io"
 	"math/big"
 	"net"
