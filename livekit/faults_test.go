@@ -184,3 +184,57 @@ func TestServerStallLongRebuildsAndSaysSo(t *testing.T) {
 		t.Fatalf("a full reconnect (peer dropped: %v) not reported as rebuilt: A %+v B %+v", run.droppedPeerDuring, *run.reconnectedA, *run.reconnectedB)
 	}
 }
+
+// A server killed and restarted on the same port has no session to resume: the library
+// rebuilds it, and says so.
+func TestServerRestartRebuilds(t *testing.T) {
+	needEnv(t)
+	own, err := devenv.Start(ctxFor(t, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	name := roomName(t)
+	evA, evB := newEvents(), newEvents()
+	join := func(id string, ev *events) *livekit.Room {
+		tok, err := own.Minter.Mint(tokensource.Options{RoomName: name, ParticipantIdentity: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := livekit.Connect(ctxFor(t, 30*time.Second), own.Server.URL(), tok, livekit.WithEventHandler(ev.handle))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	join("b", evB)
+	a := join("a", evA)
+	waitFor(t, evB, 15*time.Second, func(e livekit.ParticipantConnected) bool { return e.Info.Identity == "a" })
+	killed := time.Now()
+	if err := own.Server.Restart(ctxFor(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor[livekit.Reconnecting](t, evA, 15*time.Second, nil)
+	re := waitFor[livekit.Reconnected](t, evA, 45*time.Second, nil)
+	t.Logf("Reconnected{Rebuilt: %v} %v after the restart began", re.Rebuilt, time.Since(killed).Round(100*time.Millisecond))
+	if !re.Rebuilt {
+		t.Fatal("a reconnect to a restarted server was reported as resumed")
+	}
+	// Data reaches only participants the server has in the room: wait until B is back and
+	// sees A's new session (a rebuild drops and re-adds every participant).
+	if rb := waitFor[livekit.Reconnected](t, evB, 45*time.Second, nil); !rb.Rebuilt {
+		t.Fatal("B's reconnect to the restarted server was reported as resumed")
+	}
+	var seen int
+	waitFor(t, evB, 20*time.Second, func(e livekit.ParticipantConnected) bool {
+		if e.Info.Identity == "a" {
+			seen++
+		}
+		return seen == 2 // the first join, and the one after the rebuild
+	})
+	if err := a.LocalParticipant().PublishData(ctxFor(t, 10*time.Second), []byte("after"), livekit.DataOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, evB, 20*time.Second, func(e livekit.DataReceived) bool { return string(e.Data) == "after" })
+}
