@@ -1,0 +1,385 @@
+package livekit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/livekit-ffi-go/sdk/internal/testenv"
+	"github.com/livekit-ffi-go/sdk/livekit"
+	"github.com/livekit-ffi-go/sdk/livekit/media"
+)
+
+// solidI420 returns a w x h I420 frame of one colour (BT.601 limited range, as libyuv).
+func solidI420(w, h int, r, g, b uint8) *media.VideoFrame {
+	y, cb, cr := rgbToYUV(r, g, b)
+	f := media.NewVideoFrame(media.I420, w, h)
+	p := f.Planes()
+	fill(p[0], y)
+	fill(p[1], cb)
+	fill(p[2], cr)
+	return f
+}
+
+func rgbToYUV(r, g, b uint8) (y, u, v uint8) {
+	R, G, B := float64(r), float64(g), float64(b)
+	clamp := func(x float64) uint8 { return uint8(min(255, max(0, x+0.5))) }
+	return clamp(16 + 0.257*R + 0.504*G + 0.098*B), clamp(128 - 0.148*R - 0.291*G + 0.439*B), clamp(128 + 0.439*R - 0.368*G - 0.071*B)
+}
+
+func fill(b []byte, v byte) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// patternI420 is a frame whose every sample differs from its neighbours, so that a
+// transposed, shifted or scaled picture cannot compare equal.
+func patternI420(w, h, seed int) *media.VideoFrame {
+	f := media.NewVideoFrame(media.I420, w, h)
+	for i := range f.Data {
+		f.Data[i] = byte((i*7 + seed*13 + i/w) % 251)
+	}
+	return f
+}
+
+// loopback makes source -> track -> stream without a room.
+func loopback(t *testing.T, w, h int, opts livekit.VideoStreamOptions) (*livekit.VideoSource, *livekit.LocalVideoTrack, *livekit.VideoStream) {
+	t.Helper()
+	testenv.Library(t)
+	src, err := livekit.NewVideoSource(livekit.VideoSourceOptions{Width: w, Height: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	track, err := livekit.NewLocalVideoTrack("loop", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { track.Close() })
+	if track.Source() != src || track.Kind() != livekit.TrackKindVideo {
+		t.Fatalf("track source %p kind %v", track.Source(), track.Kind())
+	}
+	st, err := livekit.NewVideoStream(track, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return src, track, st
+}
+
+// captureUntil captures f (with increasing timestamps) until the stream yields a frame.
+func captureUntil(t *testing.T, src *livekit.VideoSource, st *livekit.VideoStream, f *media.VideoFrame) *media.VideoFrame {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		f.Timestamp = time.Duration(i) * 33 * time.Millisecond
+		if err := src.CaptureFrame(f); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		got, err := st.Recv(ctx)
+		cancel()
+		if err == nil {
+			return got
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("no frame came back within 10s")
+	return nil
+}
+
+func TestVideoLoopbackI420IsExact(t *testing.T) {
+	const w, h = 320, 240
+	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{})
+	if st.Format() != media.I420 {
+		t.Fatalf("unset format became %v, want I420", st.Format())
+	}
+	want := patternI420(w, h, 1)
+	got := captureUntil(t, src, st, want)
+	if got.Type != media.I420 || got.Width != w || got.Height != h {
+		t.Fatalf("got %v %dx%d, want I420 %dx%d", got.Type, got.Width, got.Height, w, h)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Data {
+		if got.Data[i] != want.Data[i] {
+			t.Fatalf("byte %d of %d: got %d want %d", i, len(want.Data), got.Data[i], want.Data[i])
+		}
+	}
+	if got.Timestamp <= 0 {
+		t.Errorf("timestamp %v: the library's clock should be positive", got.Timestamp)
+	}
+	st.Release(got)
+}
+
+func TestVideoLoopbackRotationSurvives(t *testing.T) {
+	src, _, st := loopback(t, 64, 48, livekit.VideoStreamOptions{})
+	f := solidI420(64, 48, 10, 20, 30)
+	f.Rotation = media.Rotation90
+	got := captureUntil(t, src, st, f)
+	if got.Rotation != media.Rotation90 {
+		t.Fatalf("rotation %v, want 90", got.Rotation)
+	}
+}
+
+// Requested RGBA is the library's I420->RGBA conversion of what was captured: equal to
+// media.Convert of the same frame, and within 3 per channel of the RGB the I420 frame was made
+// from (the rounding of the two BT.601 conversions).
+func TestVideoLoopbackRGBA(t *testing.T) {
+	const w, h = 160, 120
+	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{Format: media.RGBA})
+	if st.Format() != media.RGBA {
+		t.Fatalf("format %v", st.Format())
+	}
+	in := solidI420(w, h, 200, 60, 30)
+	got := captureUntil(t, src, st, in)
+	if got.Type != media.RGBA || got.Width != w || got.Height != h || len(got.Data) != w*h*4 {
+		t.Fatalf("got %v %dx%d %d bytes", got.Type, got.Width, got.Height, len(got.Data))
+	}
+	ref, err := media.Convert(in, media.RGBA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ref.Data {
+		if d := int(got.Data[i]) - int(ref.Data[i]); d < -1 || d > 1 {
+			t.Fatalf("byte %d: stream %d, media.Convert %d", i, got.Data[i], ref.Data[i])
+		}
+	}
+	want := [4]int{200, 60, 30, 255}
+	for i := 0; i < len(got.Data); i += 4 {
+		for c := range 4 {
+			if d := int(got.Data[i+c]) - want[c]; d < -3 || d > 3 {
+				t.Fatalf("pixel %d channel %d: %d, want %d±3", i/4, c, got.Data[i+c], want[c])
+			}
+		}
+	}
+	// image interop: the received frame is an *image.RGBA sharing its memory.
+	img, err := got.ToImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, g, b, _ := img.At(w-1, h-1).RGBA()
+	if d := int(r>>8) - 200; d < -3 || d > 3 || int(g>>8) < 57 || int(g>>8) > 63 || int(b>>8) < 27 || int(b>>8) > 33 {
+		t.Fatalf("image pixel %d,%d,%d", r>>8, g>>8, b>>8)
+	}
+}
+
+func TestVideoReceivedFrameAsImage(t *testing.T) {
+	const w, h = 64, 48
+	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{})
+	got := captureUntil(t, src, st, solidI420(w, h, 0, 0, 255))
+	img, err := got.ToImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// image reads YCbCr as full range, so limited-range blue comes out a little dull; the
+	// hue must still be blue.
+	c := color.NRGBAModel.Convert(img.At(w/2, h/2)).(color.NRGBA)
+	if c.B < 200 || c.R > 60 || c.G > 60 {
+		t.Fatalf("centre pixel %+v is not blue", c)
+	}
+	// And a Go image can be captured: FrameFromImage gives RGBA, which the library converts.
+	back := media.FrameFromImage(img)
+	if err := src.CaptureFrame(back); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The stream delivers the size of each frame, also when it changes between captures (the
+// library accepts that).
+func TestVideoCaptureOtherSizeThanSource(t *testing.T) {
+	src, _, st := loopback(t, 320, 240, livekit.VideoStreamOptions{})
+	got := captureUntil(t, src, st, solidI420(160, 96, 1, 2, 3))
+	if got.Width != 160 || got.Height != 96 {
+		t.Fatalf("got %dx%d, want 160x96", got.Width, got.Height)
+	}
+}
+
+// The library's video source crops captured frames to a size aligned for the encoder: odd
+// and other unaligned sizes arrive a little smaller (321x241 as 320x240, 160x90 as 160x88).
+func TestVideoUnalignedSizesAreCropped(t *testing.T) {
+	for _, sz := range [][2]int{{321, 241}, {160, 90}, {100, 100}, {33, 17}} {
+		src, _, st := loopback(t, sz[0], sz[1], livekit.VideoStreamOptions{})
+		got := captureUntil(t, src, st, patternI420(sz[0], sz[1], 2))
+		t.Logf("captured %dx%d, received %dx%d", sz[0], sz[1], got.Width, got.Height)
+		if got.Width > sz[0] || got.Height > sz[1] || got.Width < sz[0]-8 || got.Height < sz[1]-8 {
+			t.Errorf("captured %dx%d, received %dx%d", sz[0], sz[1], got.Width, got.Height)
+		}
+	}
+}
+
+// Frames come back to the stream's pool with Release and when the queue drops them; Dropped
+// counts what a slow reader lost.
+func TestVideoStreamDropsOldestAndCounts(t *testing.T) {
+	const w, h = 64, 48
+	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{Capacity: 2})
+	captureUntil(t, src, st, solidI420(w, h, 1, 1, 1))
+	for i := range 40 {
+		f := solidI420(w, h, 1, 1, 1)
+		f.Data[0] = byte(i)
+		f.Timestamp = time.Duration(100+i) * time.Millisecond
+		if err := src.CaptureFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for st.Dropped() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st.Dropped() == 0 {
+		t.Fatal("40 frames into a queue of 2 dropped none")
+	}
+	// The newest frames are kept: the last one received is the last captured.
+	var last *media.VideoFrame
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		f, err := st.Recv(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if last != nil {
+			st.Release(last)
+		}
+		last = f
+	}
+	if last == nil || last.Data[0] != 39 {
+		t.Fatalf("last frame %v, want the 40th capture", last)
+	}
+}
+
+func TestVideoStreamCloseAndTrackClose(t *testing.T) {
+	before := outstandingLib(t)
+	src, track, st := loopback(t, 64, 48, livekit.VideoStreamOptions{})
+	captureUntil(t, src, st, solidI420(64, 48, 9, 9, 9))
+	st2, err := livekit.NewVideoStream(track, livekit.VideoStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := st.Recv(context.Background()); !errors.Is(err, livekit.ErrStreamClosed) {
+		t.Fatalf("Recv after Close: %v", err)
+	}
+	track.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, err := st2.Recv(ctx)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, livekit.ErrTrackEnded) || !errors.Is(st2.Err(), livekit.ErrTrackEnded) {
+			t.Fatalf("stream of a closed track: %v (Err %v)", err, st2.Err())
+		}
+		break
+	}
+	if _, err := livekit.NewVideoStream(track, livekit.VideoStreamOptions{}); err == nil {
+		t.Fatal("stream of a closed track started")
+	}
+	src.Close()
+	if err := src.CaptureFrame(solidI420(64, 48, 0, 0, 0)); !errors.Is(err, livekit.ErrSourceClosed) {
+		t.Fatalf("capture after Close: %v", err)
+	}
+	if _, err := livekit.NewLocalVideoTrack("x", src); !errors.Is(err, livekit.ErrSourceClosed) {
+		t.Fatalf("track of a closed source: %v", err)
+	}
+	if n := outstandingLib(t); n != before {
+		t.Fatalf("outstanding handles %d, was %d", n, before)
+	}
+}
+
+func outstandingLib(t *testing.T) int64 { return testenv.Library(t).OutstandingHandles() }
+
+// Inputs the library would abort the process on, and other nonsense, are refused in Go.
+func TestVideoBadInputsAreRefused(t *testing.T) {
+	testenv.Library(t)
+	for _, o := range []livekit.VideoSourceOptions{{}, {Width: 0, Height: 10}, {Width: -2, Height: 2}, {Width: 1 << 15, Height: 2}} {
+		if _, err := livekit.NewVideoSource(o); !errors.Is(err, livekit.ErrInvalidArgument) {
+			t.Errorf("NewVideoSource(%+v): %v", o, err)
+		}
+	}
+	if _, err := livekit.NewLocalVideoTrack("x", nil); !errors.Is(err, livekit.ErrInvalidArgument) {
+		t.Errorf("nil source: %v", err)
+	}
+	if _, err := livekit.NewVideoStream(nil, livekit.VideoStreamOptions{}); !errors.Is(err, livekit.ErrInvalidArgument) {
+		t.Errorf("nil track: %v", err)
+	}
+	if _, err := livekit.NewVideoStreamFromParticipant(nil, livekit.SourceCamera, livekit.VideoStreamOptions{}); !errors.Is(err, livekit.ErrInvalidArgument) {
+		t.Errorf("nil participant: %v", err)
+	}
+	var nilSrc *livekit.VideoSource
+	if err := nilSrc.CaptureFrame(solidI420(2, 2, 0, 0, 0)); !errors.Is(err, livekit.ErrInvalidArgument) {
+		t.Errorf("nil source capture: %v", err)
+	}
+	src, track, _ := loopback(t, 64, 48, livekit.VideoStreamOptions{})
+	for _, o := range []livekit.VideoStreamOptions{{Format: media.I422}, {Format: media.NV12}, {Format: 99}, {Capacity: -1}} {
+		if _, err := livekit.NewVideoStream(track, o); !errors.Is(err, livekit.ErrInvalidArgument) {
+			t.Errorf("NewVideoStream(%+v): %v", o, err)
+		}
+	}
+	short := solidI420(64, 48, 0, 0, 0)
+	short.Data = short.Data[:len(short.Data)-1] // a chroma plane not stride*rows: aborts the library
+	long := solidI420(64, 48, 0, 0, 0)
+	long.Data = append(long.Data, 0)
+	bad := []*media.VideoFrame{
+		nil, short, long,
+		{Type: media.I420, Width: 0, Height: 0},
+		{Type: media.I420, Width: 3, Height: -1, Data: make([]byte, 10)},
+		{Type: 0, Width: 2, Height: 2, Data: make([]byte, 6)},
+		{Type: media.RGBA, Width: 2, Height: 2, Data: make([]byte, 15)},
+		{Type: media.I420, Width: 2, Height: 2, Data: make([]byte, 6), Rotation: 45},
+	}
+	for i, f := range bad {
+		if err := src.CaptureFrame(f); !errors.Is(err, livekit.ErrInvalidArgument) {
+			t.Errorf("bad frame %d: %v", i, err)
+		}
+	}
+	// Still alive, still capturing.
+	if err := src.CaptureFrame(solidI420(64, 48, 0, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every buffer type captures without harming the process. Each runs in a child process, so
+// that an abort in the library would fail this test instead of killing the run.
+func TestVideoCaptureEveryTypeInChild(t *testing.T) {
+	if typ := os.Getenv("LKGO_VIDEO_CAPTURE_TYPE"); typ != "" {
+		captureChild(t, typ)
+		return
+	}
+	testenv.Library(t)
+	if testing.Short() {
+		t.Skip("spawns a process per buffer type")
+	}
+	for _, typ := range []media.VideoBufferType{media.I420, media.I420A, media.I422, media.I444, media.I010, media.NV12,
+		media.RGBA, media.BGRA, media.ARGB, media.ABGR, media.RGB24} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestVideoCaptureEveryTypeInChild$", "-test.count=1")
+		// No server in the child: TestMain then runs the tests without starting one.
+		cmd.Env = append(os.Environ(), "LKGO_VIDEO_CAPTURE_TYPE="+fmt.Sprint(int(typ)),
+			"LIVEKIT_SERVER_BIN=/nonexistent", "LIVEKIT_REQUIRE_SERVER=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("capture %v: child failed: %v\n%s", typ, err, out)
+		}
+	}
+}
+
+func captureChild(t *testing.T, typ string) {
+	var n int
+	fmt.Sscan(typ, &n)
+	bt := media.VideoBufferType(n)
+	src, _, st := loopback(t, 64, 48, livekit.VideoStreamOptions{})
+	got := captureUntil(t, src, st, media.NewVideoFrame(bt, 64, 48))
+	if got.Width != 64 || got.Height != 48 || got.Type != media.I420 {
+		t.Fatalf("%v: got %v %dx%d", bt, got.Type, got.Width, got.Height)
+	}
+}
