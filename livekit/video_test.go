@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -381,5 +382,251 @@ func captureChild(t *testing.T, typ string) {
 	got := captureUntil(t, src, st, media.NewVideoFrame(bt, 64, 48))
 	if got.Width != 64 || got.Height != 48 || got.Type != media.I420 {
 		t.Fatalf("%v: got %v %dx%d", bt, got.Type, got.Width, got.Height)
+	}
+}
+
+// ---- Through the server (run inside scripts/netns.sh) ----
+
+// meanRGB is the average colour of an I420 frame (BT.601 limited range).
+func meanRGB(f *media.VideoFrame) (r, g, b float64) {
+	p := f.Planes()
+	avg := func(b []byte) float64 {
+		s := 0
+		for _, v := range b {
+			s += int(v)
+		}
+		return float64(s) / float64(len(b))
+	}
+	y, u, v := avg(p[0])-16, avg(p[1])-128, avg(p[2])-128
+	return 1.164*y + 1.596*v, 1.164*y - 0.392*u - 0.813*v, 1.164*y + 2.017*u
+}
+
+// colourName classifies a frame's mean colour as "red", "green", "blue" or "" (mixed).
+func colourName(f *media.VideoFrame) string {
+	r, g, b := meanRGB(f)
+	switch {
+	case r > 150 && g < 90 && b < 90:
+		return "red"
+	case g > 150 && r < 90 && b < 90:
+		return "green"
+	case b > 150 && r < 90 && g < 90:
+		return "blue"
+	}
+	return ""
+}
+
+// publishVideo publishes a w x h camera track of room a fed by a goroutine that captures
+// next() at fps until the test ends or stop is called.
+func publishVideo(t *testing.T, a *livekit.Room, w, h, fps int, opts livekit.TrackPublishOptions, next func(i int) *media.VideoFrame) (pub *livekit.LocalTrackPublication, stop func()) {
+	t.Helper()
+	src, err := livekit.NewVideoSource(livekit.VideoSourceOptions{Width: w, Height: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	track, err := livekit.NewLocalVideoTrack("cam", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Source = livekit.SourceCamera
+	pub, err = a.LocalParticipant().PublishTrack(ctxFor(t, 20*time.Second), track, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second / time.Duration(fps))
+		defer tick.Stop()
+		start := time.Now()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			f := next(i)
+			f.Timestamp = time.Since(start)
+			if err := src.CaptureFrame(f); err != nil {
+				t.Errorf("capture: %v", err)
+				return
+			}
+		}
+	}()
+	var once bool
+	stop = func() {
+		if once {
+			return
+		}
+		once = true
+		close(done)
+		<-finished
+		track.Close()
+		src.Close()
+	}
+	t.Cleanup(stop)
+	return pub, stop
+}
+
+func subscribedVideo(t *testing.T, ev *events, identity string) livekit.TrackSubscribed {
+	t.Helper()
+	return waitFor(t, ev, 20*time.Second, func(e livekit.TrackSubscribed) bool {
+		_, ok := e.Track.(*livekit.RemoteVideoTrack)
+		return ok && e.Participant.Identity() == identity
+	})
+}
+
+// recvWithin returns the next frame or fails the test after d.
+func recvWithin(t *testing.T, st *livekit.VideoStream, d time.Duration) *media.VideoFrame {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	f, err := st.Recv(ctx)
+	if err != nil {
+		t.Fatalf("no frame within %v: %v", d, err)
+	}
+	return f
+}
+
+// A publishes red, then green, then blue; B receives them, at the published size, in that
+// order. Then mute pauses B's stream without ending it, unpublish ends it with ErrTrackEnded,
+// and A leaving ends a stream from the participant with ErrParticipantLeft.
+func TestVideoRoomColoursMuteUnpublishLeave(t *testing.T) {
+	needEnv(t)
+	a, b, evB := joinPair(t)
+	const w, h = 320, 240
+	colours := []*media.VideoFrame{solidI420(w, h, 220, 20, 20), solidI420(w, h, 20, 220, 20), solidI420(w, h, 20, 20, 220)}
+	names := []string{"red", "green", "blue"}
+	var phase atomic.Int32
+	pub, stop := publishVideo(t, a, w, h, 30, livekit.TrackPublishOptions{DisableSimulcast: true}, func(int) *media.VideoFrame {
+		f := colours[phase.Load()]
+		return &media.VideoFrame{Type: f.Type, Width: w, Height: h, Data: f.Data}
+	})
+	sub := subscribedVideo(t, evB, "alice")
+	st, err := livekit.NewVideoStream(sub.Track, livekit.VideoStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	// Advance to the next colour once B has seen the current one for ~1 s, and record what B
+	// sees on the way: the colours, with transitions collapsed, must come in order.
+	var seen []string
+	for i := range colours {
+		phase.Store(int32(i))
+		var since time.Time
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			f := recvWithin(t, st, 10*time.Second)
+			if f.Width != w || f.Height != h || f.Type != media.I420 {
+				t.Fatalf("received %v %dx%d, published I420 %dx%d", f.Type, f.Width, f.Height, w, h)
+			}
+			c := colourName(f)
+			st.Release(f)
+			if c == "" {
+				continue
+			}
+			if len(seen) == 0 || seen[len(seen)-1] != c {
+				seen = append(seen, c)
+			}
+			if c == names[i] {
+				if since.IsZero() {
+					since = time.Now()
+				} else if time.Since(since) > time.Second {
+					break
+				}
+			}
+		}
+		if since.IsZero() {
+			t.Fatalf("B never saw %s; saw %v", names[i], seen)
+		}
+	}
+	if fmt.Sprint(seen) != "[red green blue]" {
+		t.Fatalf("B saw %v, want [red green blue]", seen)
+	}
+
+	// Mute: B is told; the stream pauses (no frames, or the last few in flight) and does not end.
+	if err := pub.SetMuted(true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, evB, 10*time.Second, func(e livekit.TrackMuted) bool { return e.TrackSID == pub.SID() })
+	time.Sleep(300 * time.Millisecond) // frames already in flight
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		f, err := st.Recv(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		st.Release(f)
+	}
+	n := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	for {
+		f, err := st.Recv(ctx)
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("muted stream ended: %v", err)
+			}
+			break
+		}
+		n++
+		st.Release(f)
+	}
+	cancel()
+	t.Logf("frames received in 1.5 s while muted: %d", n)
+	if n > 5 {
+		t.Errorf("%d frames in 1.5 s while muted", n)
+	}
+	if st.Err() != nil {
+		t.Fatalf("muted stream ended: %v", st.Err())
+	}
+	if err := pub.SetMuted(false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, evB, 10*time.Second, func(e livekit.TrackUnmuted) bool { return e.TrackSID == pub.SID() })
+	st.Release(recvWithin(t, st, 10*time.Second))
+
+	// Unpublish ends B's stream with ErrTrackEnded (the library sends no end of stream).
+	if err := a.LocalParticipant().UnpublishTrack(ctxFor(t, 10*time.Second), pub.SID()); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	endsWith(t, st, livekit.ErrTrackEnded)
+
+	// A participant stream follows A's camera across publications; A leaving ends it.
+	alice := b.RemoteParticipant("alice")
+	pst, err := livekit.NewVideoStreamFromParticipant(alice, livekit.SourceCamera, livekit.VideoStreamOptions{Format: media.RGBA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pst.Close()
+	publishVideo(t, a, w, h, 30, livekit.TrackPublishOptions{DisableSimulcast: true}, func(int) *media.VideoFrame {
+		f := colours[0]
+		return &media.VideoFrame{Type: f.Type, Width: w, Height: h, Data: f.Data}
+	})
+	f := recvWithin(t, pst, 20*time.Second)
+	if f.Type != media.RGBA || f.Width != w || f.Height != h || f.Data[0] < 150 || f.Data[1] > 90 {
+		t.Fatalf("participant stream frame %v %dx%d first pixel %v", f.Type, f.Width, f.Height, f.Data[:4])
+	}
+	a.Close()
+	endsWith(t, pst, livekit.ErrParticipantLeft)
+}
+
+// endsWith drains st until it ends, within 10 s, and checks the reason.
+func endsWith(t *testing.T, st *livekit.VideoStream, want error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		f, err := st.Recv(ctx)
+		if err == nil {
+			st.Release(f)
+			continue
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("stream ended with %v, want %v", err, want)
+		}
+		return
 	}
 }
