@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
 	"github.com/livekit-ffi-go/sdk/internal/testenv"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
@@ -628,5 +629,98 @@ func endsWith(t *testing.T, st *livekit.VideoStream, want error) {
 			t.Fatalf("stream ended with %v, want %v", err, want)
 		}
 		return
+	}
+}
+
+// With simulcast, B's choice of layer changes the size it receives.
+func TestVideoRoomSimulcastQuality(t *testing.T) {
+	needEnv(t)
+	a, _, evB := joinPair(t)
+	const w, h = 1280, 720
+	frames := []*media.VideoFrame{patternI420(w, h, 1), patternI420(w, h, 2)}
+	publishVideo(t, a, w, h, 15, livekit.TrackPublishOptions{}, func(i int) *media.VideoFrame {
+		f := frames[i%2]
+		return &media.VideoFrame{Type: f.Type, Width: w, Height: h, Data: f.Data}
+	})
+	sub := subscribedVideo(t, evB, "alice")
+	if !sub.Publication.Info().Simulcasted {
+		t.Fatalf("publication not simulcast: %+v", sub.Publication.Info())
+	}
+	st, err := livekit.NewVideoStream(sub.Track, livekit.VideoStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// waitWidth receives until a frame's width satisfies ok, within d.
+	waitWidth := func(what string, d time.Duration, ok func(int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		var sizes []string
+		for time.Now().Before(deadline) {
+			f := recvWithin(t, st, 10*time.Second)
+			size := fmt.Sprintf("%dx%d", f.Width, f.Height)
+			if len(sizes) == 0 || sizes[len(sizes)-1] != size {
+				sizes = append(sizes, size)
+			}
+			good := ok(f.Width)
+			st.Release(f)
+			if good {
+				t.Logf("%s: sizes received %v", what, sizes)
+				return
+			}
+		}
+		t.Fatalf("%s: no matching frame within %v; sizes received %v", what, d, sizes)
+	}
+	if err := sub.Publication.SetVideoQuality(livekit.VideoQualityLow); err != nil {
+		t.Fatal(err)
+	}
+	waitWidth("low", 20*time.Second, func(w int) bool { return w <= 640 })
+	if err := sub.Publication.SetVideoQuality(livekit.VideoQualityHigh); err != nil {
+		t.Fatal(err)
+	}
+	waitWidth("high", 20*time.Second, func(w int) bool { return w == 1280 })
+	if err := sub.Publication.SetVideoQuality(livekit.VideoQualityLow); err != nil {
+		t.Fatal(err)
+	}
+	waitWidth("low again", 20*time.Second, func(w int) bool { return w <= 640 })
+}
+
+// Publishing and unpublishing a video track 20 times, with B reading each one, leaves the
+// library's handle count and this module's goroutines where they were.
+func TestVideoRoomPublishCyclesLeaveNothing(t *testing.T) {
+	needEnv(t)
+	a, _, evB := joinPair(t)
+	time.Sleep(500 * time.Millisecond)
+	before := outstanding(t)
+	goroutines := len(leakcheck.Goroutines())
+	const w, h = 160, 96
+	frame := solidI420(w, h, 30, 200, 30)
+	for i := range 20 {
+		pub, stop := publishVideo(t, a, w, h, 30, livekit.TrackPublishOptions{DisableSimulcast: true}, func(int) *media.VideoFrame {
+			return &media.VideoFrame{Type: frame.Type, Width: w, Height: h, Data: frame.Data}
+		})
+		sub := waitFor(t, evB, 20*time.Second, func(e livekit.TrackSubscribed) bool { return e.Publication.SID() == pub.SID() })
+		st, err := livekit.NewVideoStream(sub.Track, livekit.VideoStreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%5 == 0 { // read a frame now and then; the others end with frames queued
+			st.Release(recvWithin(t, st, 10*time.Second))
+		}
+		if err := a.LocalParticipant().UnpublishTrack(ctxFor(t, 10*time.Second), pub.SID()); err != nil {
+			t.Fatal(err)
+		}
+		stop()
+		endsWith(t, st, livekit.ErrTrackEnded)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && (outstanding(t) != before || len(leakcheck.Goroutines()) > goroutines) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := outstanding(t); n != before {
+		t.Errorf("outstanding handles %d, was %d", n, before)
+	}
+	if g := leakcheck.Goroutines(); len(g) > goroutines {
+		t.Errorf("%d goroutines of this module, were %d:\n%s", len(g), goroutines, g)
 	}
 }
