@@ -202,7 +202,10 @@ const DefaultVideoStreamCapacity = 3
 type VideoStreamOptions struct {
 	// Format is the pixel format frames are delivered in. The zero value means I420, the
 	// library's native format (no conversion). Other formats are converted by the library
-	// from I420 and must be ones media.CanConvert(media.I420, Format) accepts.
+	// from I420 and must be ones media.CanConvert(media.I420, Format) accepts: RGBA, BGRA,
+	// ARGB, ABGR, RGB24. (One case gets no frames: a local track fed with I422 or I444 frames,
+	// read in a format the library cannot convert those to, media.CanConvert(I422 or I444,
+	// Format); the library drops them. Remote tracks always arrive as I420.)
 	Format media.VideoBufferType
 	// Capacity bounds the frames waiting for the reader (DefaultVideoStreamCapacity if 0).
 	Capacity int
