@@ -679,7 +679,8 @@ func endsWith(t *testing.T, st *livekit.VideoStream, want error) {
 	}
 }
 
-// With simulcast, B's choice of layer changes the size it receives.
+// With simulcast, B's choice of layer (SetVideoQuality, or SetVideoDimensions) changes the
+// size it receives: the server switches within seconds.
 func TestVideoRoomSimulcastQuality(t *testing.T) {
 	needEnv(t)
 	a, _, evB := joinPair(t)
@@ -732,6 +733,15 @@ func TestVideoRoomSimulcastQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitWidth("low again", 20*time.Second, func(w int) bool { return w <= 640 })
+	// The rendered size picks the layer too.
+	if err := sub.Publication.SetVideoDimensions(1280, 720); err != nil {
+		t.Fatal(err)
+	}
+	waitWidth("dimensions 1280x720", 30*time.Second, func(w int) bool { return w == 1280 })
+	if err := sub.Publication.SetVideoDimensions(320, 180); err != nil {
+		t.Fatal(err)
+	}
+	waitWidth("dimensions 320x180", 20*time.Second, func(w int) bool { return w <= 640 })
 }
 
 // Publishing and unpublishing a video track 20 times, with B reading each one, leaves the
