@@ -103,8 +103,7 @@ func TestVideoExamplesPublishToRecord(t *testing.T) {
 	}
 	rec, recErr := start(record, "--token", mint("recorder"), "--from", "cam", "--out", out, "--duration", "60s")
 	pub, pubErr := start(publish, "--token", mint("cam"), "--width", "320", "--height", "240", "--fps", "15")
-	defer pub.Process.Kill()
-	defer rec.Process.Kill()
+	t.Cleanup(func() { pub.Process.Kill(); rec.Process.Kill() })
 
 	// Let the recorder write a few seconds, then stop it, then the publisher.
 	deadline := time.Now().Add(30 * time.Second)
@@ -187,5 +186,72 @@ func TestVideoExamplesPublishToRecord(t *testing.T) {
 	}
 	if dark < 200 {
 		t.Errorf("row 230: %d dark pixels of 320", dark)
+	}
+
+	// A .y4m file of 5 magenta frames, published with --loop, ends up in the recording (at
+	// its own size) until the recorder's --duration.
+	in := filepath.Join(t.TempDir(), "in.y4m")
+	fin, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wr, err := y4m.NewWriter(fin, 192, 108, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	magenta := media.NewVideoFrame(media.I420, 192, 108)
+	pl := magenta.Planes()
+	for i, v := range []byte{107, 202, 222} { // BT.601 limited-range (255, 0, 255)
+		for j := range pl[i] {
+			pl[i][j] = v
+		}
+	}
+	for range 5 {
+		if err := wr.WriteFrame(magenta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fin.Close()
+	out2 := filepath.Join(t.TempDir(), "loop.y4m")
+	rec, recErr = start(record, "--token", mint("recorder2"), "--from", "file", "--out", out2, "--duration", "6s")
+	pub, pubErr = start(publish, "--token", mint("file"), "--in", in, "--loop")
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("record-video: %v\n%s", err, recErr)
+	}
+	pub.Process.Signal(syscall.SIGTERM)
+	if err := pub.Wait(); err != nil {
+		t.Fatalf("publish-video: %v\n%s", err, pubErr)
+	}
+	f2, err := os.Open(out2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	rd2, err := y4m.NewReader(f2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := rd2.Header(); h.Width != 192 || h.Height != 108 {
+		t.Fatalf("looped file recorded at %dx%d, want 192x108", h.Width, h.Height)
+	}
+	n = 0
+	for {
+		fr, err := rd2.ReadFrame()
+		if err != nil {
+			break
+		}
+		n++
+		last = fr
+	}
+	if n < 10 { // 5 frames at 10 fps, looped for a few seconds
+		t.Fatalf("%d frames recorded from a looped 5-frame file", n)
+	}
+	c, err := media.Convert(last, media.RGBA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Data[(54*192+96)*4:]
+	if p[0] < 200 || p[1] > 60 || p[2] < 200 {
+		t.Fatalf("centre pixel %v, want magenta", p[:3])
 	}
 }
