@@ -20,6 +20,10 @@ var (
 	// ErrTrackEnded ends a stream whose track went away: unsubscribed or unpublished.
 	ErrTrackEnded = errors.New("livekit: track ended")
 
+	// ErrSourceClosed reports a capture into (or a track made from) an audio or video source
+	// after its Close.
+	ErrSourceClosed = errors.New("livekit: source closed")
+
 	// ErrParticipantLeft ends a stream whose participant left the room.
 	ErrParticipantLeft = errors.New("livekit: participant left")
 
