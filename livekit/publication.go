@@ -288,7 +288,11 @@ type RemoteTrackPublication struct {
 }
 
 // SID reports the publication's server id.
-func (p *RemoteTrackPublication) SID() string { p.r.mu.Lock(); defer p.r.mu.Unlock(); return p.info.SID }
+func (p *RemoteTrackPublication) SID() string {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	return p.info.SID
+}
 
 // Info returns a snapshot of the publication's state.
 func (p *RemoteTrackPublication) Info() TrackPublicationInfo {
