@@ -69,6 +69,7 @@ type AudioSource struct {
 	// capture per source and fails a second.
 	sem    chan struct{}
 	closed atomic.Bool
+	done   chan struct{} // closed by Close: wakes captures waiting for their turn
 
 	// The capture request, reused (guarded by sem): its optional fields point at these.
 	req      *pb.FfiRequest
@@ -128,14 +129,15 @@ func NewAudioSource(opts AudioSourceOptions) (*AudioSource, error) {
 		return nil, &RequestError{Op: op, Message: "the library returned no source"}
 	}
 	s := &AudioSource{c: c, handle: c.Own(id, "audio source"), rate: rate, channels: ch, queue: q,
-		sem: make(chan struct{}, 1)}
+		sem: make(chan struct{}, 1), done: make(chan struct{})}
 	info := &pb.AudioFrameBufferInfo{DataPtr: &s.ptr, NumChannels: &s.nch, SampleRate: &s.srate, SamplesPerChannel: &s.spc}
 	s.req = &pb.FfiRequest{Message: &pb.FfiRequest_CaptureAudioFrame{CaptureAudioFrame: &pb.CaptureAudioFrameRequest{
 		SourceHandle: proto.Uint64(id), Buffer: info}}}
 	s.release = func(*pb.FfiEvent) { <-s.sem }
 	s.captured = func(addr uint64) {
 		s.ptr = addr
-		s.capCall, s.capErr = s.c.Start(s.req, ffi.CallOptions{Late: s.release})
+		// Owner: Close fails a capture still parked in the library.
+		s.capCall, s.capErr = s.c.Start(s.req, ffi.CallOptions{Owner: id, Late: s.release})
 	}
 	return s, nil
 }
@@ -177,6 +179,8 @@ func (s *AudioSource) CaptureFrame(ctx context.Context, f *media.AudioFrame) err
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
 		return &RequestError{Op: op, Err: ctx.Err()}
+	case <-s.done:
+		return &RequestError{Op: op, Err: ErrSourceClosed}
 	}
 	if s.closed.Load() {
 		<-s.sem
@@ -297,7 +301,11 @@ func (s *AudioSource) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	return s.handle.Close()
+	close(s.done)
+	err := s.handle.Close()
+	// A capture parked in the library may never complete once the source is gone.
+	s.c.FailOwner(s.handle.ID(), ErrSourceClosed)
+	return err
 }
 
 // LocalAudioTrack is an audio track fed by an AudioSource, to publish with
@@ -398,8 +406,10 @@ func (o AudioStreamOptions) resolve(op string) (rate, ch int, frameMS uint32, ca
 //
 // A stream ends when what it reads goes away: Recv returns ErrTrackEnded after the track is
 // unsubscribed, unpublished or closed, ErrParticipantLeft when the participant leaves,
-// ErrClosed when the room closes, io.EOF when the engine ends it, and ErrStreamClosed after
-// Close. Frames already queued are returned first.
+// ErrClosed when the room closes, and ErrStreamClosed after Close; whether the engine or the
+// room notices first, the error is the same. (io.EOF only if the engine ends a stream in its
+// first moments, before NewAudioStream has returned.) Frames already queued are returned
+// first.
 type AudioStream struct {
 	s *mediaStream[*media.AudioFrame]
 }
@@ -447,7 +457,8 @@ func NewAudioStream(track Track, opts AudioStreamOptions) (*AudioStream, error) 
 		}
 		return nil, &RequestError{Op: op, Err: err}
 	}
-	return openAudioStream(c, op, resp.GetNewAudioStream().GetStream().GetHandle().GetId(), &tb.readers, capacity)
+	return openAudioStream(c, op, resp.GetNewAudioStream().GetStream().GetHandle().GetId(), &tb.readers, capacity,
+		func() error { return ErrTrackEnded })
 }
 
 // NewAudioStreamFromParticipant reads p's track of the given source (SourceMicrophone, say),
@@ -460,6 +471,9 @@ func NewAudioStreamFromParticipant(p *RemoteParticipant, source TrackSource, opt
 	}
 	rate, ch, fms, capacity, err := opts.resolve(op)
 	if err != nil {
+		return nil, err
+	}
+	if err := endedErr(&p.readers); err != nil {
 		return nil, err
 	}
 	if p.r.isClosed() {
@@ -477,7 +491,13 @@ func NewAudioStreamFromParticipant(p *RemoteParticipant, source TrackSource, opt
 		}
 		return nil, &RequestError{Op: op, Err: err}
 	}
-	return openAudioStream(p.r.c, op, resp.GetAudioStreamFromParticipant().GetStream().GetHandle().GetId(), &p.readers, capacity)
+	return openAudioStream(p.r.c, op, resp.GetAudioStreamFromParticipant().GetStream().GetHandle().GetId(), &p.readers, capacity,
+		func() error {
+			if p.r.isClosed() {
+				return ErrClosed
+			}
+			return ErrParticipantLeft
+		})
 }
 
 // endedErr reports why rs ended, or nil while what it reads from is alive.
@@ -490,14 +510,34 @@ func endedErr(rs *readers) error {
 	return nil
 }
 
-func openAudioStream(c *ffi.Client, op string, id uint64, from *readers, capacity int) (*AudioStream, error) {
+// openAudioStream starts the stream the library created. The library's end of stream races
+// the room's own account of why (the track or participant went away): eos names the reason
+// the library ends such a stream for, so that Recv reports the same error whichever comes
+// first.
+func openAudioStream(c *ffi.Client, op string, id uint64, from *readers, capacity int, eos func() error) (*AudioStream, error) {
 	if id == 0 {
 		return nil, &RequestError{Op: op, Message: "the library returned no stream"}
 	}
-	s, err := startStream(c, ffi.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity, decodeAudio(c), nil)
+	var started atomic.Pointer[mediaStream[*media.AudioFrame]]
+	decode := decodeAudio(c)
+	s, err := startStream(c, ffi.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity,
+		func(ev *pb.FfiEvent) (*media.AudioFrame, bool, bool) {
+			f, ok, end := decode(ev)
+			if end {
+				if s := started.Load(); s != nil {
+					why := endedErr(from)
+					if why == nil {
+						why = eos()
+					}
+					s.end(why) // the first reason wins; the core's io.EOF after it is a no-op
+				}
+			}
+			return f, ok, end
+		}, nil)
 	if err != nil {
 		return nil, err
 	}
+	started.Store(s)
 	return &AudioStream{s: s}, nil
 }
 

@@ -410,3 +410,31 @@ func TestAudioStreamDropsOldestWhenFull(t *testing.T) {
 		t.Fatalf("Recv after Close: %v, want ErrStreamClosed", err)
 	}
 }
+
+// Close fails a capture parked in the library instead of leaving it waiting forever.
+func TestAudioCloseEndsParkedCapture(t *testing.T) {
+	testenv.Library(t)
+	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 48000*5)) }() // 5 s
+	time.Sleep(100 * time.Millisecond)
+	src.Close()
+	select {
+	case err := <-errc:
+		if err != nil && !errors.Is(err, livekit.ErrSourceClosed) {
+			t.Fatalf("parked capture ended with %v, want nil or ErrSourceClosed", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("a capture parked in the library still waits 3 s after Close")
+	}
+	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); !errors.Is(err, livekit.ErrSourceClosed) {
+		t.Fatalf("capture after Close: %v", err)
+	}
+}
