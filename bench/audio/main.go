@@ -296,10 +296,11 @@ func (b *bench) cpu(d time.Duration) {
 		}
 	}
 	c1, wall := cpuTime(), time.Since(t0)
+	dropped := st.Dropped()
 	st.Close()
 	<-recvDone
 	emit(map[string]any{"cpu_seconds_per_minute": math.Round((c1-c0).Seconds()/wall.Minutes()*100) / 100,
-		"wall_s": math.Round(wall.Seconds()), "frames_received": received})
+		"wall_s": math.Round(wall.Seconds()), "frames_received": received, "frames_dropped_by_reader_queue": dropped})
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

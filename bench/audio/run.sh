@@ -32,4 +32,5 @@ QMS=50 "$py" "$anchors/py-audio-bench.py"
 QMS=1000 "$py" "$anchors/py-audio-bench.py"
 "$bin" --queues 50ms,1000ms,fast --pace clock,ahead
 echo "# cpu" >&2
-"$bin" --skip-capture --queues '' --cpu-for "$cpu_for" 2>&1 || true
+DURATION="${cpu_for%s}" "$py" "$(dirname "$0")/py-cpu.py"
+"$bin" --skip-capture --queues '' --cpu-for "$cpu_for"
