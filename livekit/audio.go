@@ -301,7 +301,7 @@ func (s *AudioSource) ClearBuffer() error {
 // source (and play silence); captures after Close fail with ErrSourceClosed. It is
 // idempotent.
 func (s *AudioSource) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
+	if s == nil || !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	close(s.done)
