@@ -304,6 +304,21 @@ func roomEventCases() map[string]eventCase {
 					t.Fatalf("%+v", e)
 				}
 			}},
+		// A stream whose topic has no handler (none in a room without the library) is released.
+		"text_stream_opened": {ev(&pb.RoomEvent_TextStreamOpened{TextStreamOpened: &pb.TextStreamOpened{
+			Reader: &pb.OwnedTextStreamReader{Handle: oh(60), Info: &pb.TextStreamInfo{Topic: proto.String("t")}}, ParticipantIdentity: proto.String("bob")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if len(got) != 0 || !slices.Contains(n.released, 60) {
+					t.Fatalf("events %v, released %v", got, n.released)
+				}
+			}},
+		"byte_stream_opened": {ev(&pb.RoomEvent_ByteStreamOpened{ByteStreamOpened: &pb.ByteStreamOpened{
+			Reader: &pb.OwnedByteStreamReader{Handle: oh(61), Info: &pb.ByteStreamInfo{Topic: proto.String("t")}}, ParticipantIdentity: proto.String("bob")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if len(got) != 0 || !slices.Contains(n.released, 61) {
+					t.Fatalf("events %v, released %v", got, n.released)
+				}
+			}},
 		"token_refreshed": {ev(&pb.RoomEvent_TokenRefreshed{TokenRefreshed: &pb.TokenRefreshed{Token: proto.String("not.a.jwt")}}),
 			func(t *testing.T, r *room, n *fakeNative, got []Event) {
 				if one[TokenRefreshed](t, got).Token != "not.a.jwt" || r.token != "not.a.jwt" {

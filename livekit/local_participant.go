@@ -2,6 +2,7 @@ package livekit
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -21,6 +22,8 @@ const MaxDataBytes = 64000
 type LocalParticipant struct {
 	participant
 	publications map[string]*LocalTrackPublication // by SID; guarded by r.mu
+	rpc          rpcServer                         // RPC methods this participant answers (rpc.go)
+	streams      streamState                       // data stream writers, handlers, readers (streams.go)
 }
 
 // Identity reports the participant's identity (from the token).
@@ -72,11 +75,23 @@ func (p *LocalParticipant) PublishData(ctx context.Context, data []byte, opts Da
 	return err
 }
 
+// stopServing answers the RPC calls in progress (RPCRecipientDisconnected) and ends the
+// incoming data streams being read (ErrClosed). wait bounds the wait for the answers.
+func (p *LocalParticipant) stopServing(wait time.Duration) {
+	if p == nil {
+		return
+	}
+	p.rpc.stop(wait)
+	p.streams.stop()
+}
+
 // release drops the participant's publications and handle. The tracks stay the caller's.
 func (p *LocalParticipant) release() {
 	if p == nil {
 		return
 	}
+	p.rpc.release()
+	p.streams.release(p.r.lib)
 	p.r.mu.Lock()
 	pubs := p.publications
 	p.publications = map[string]*LocalTrackPublication{}
