@@ -16,8 +16,6 @@ var notSurfaced = map[string]string{
 	"stream_chunk_received":              "legacy data stream packets; the library assembles streams itself",
 	"stream_trailer_received":            "legacy data stream packets; the library assembles streams itself",
 	"data_channel_low_threshold_changed": "flow control internal to the library",
-	"data_track_published":               "data tracks are not wrapped yet",
-	"data_track_unpublished":             "data tracks are not wrapped yet",
 }
 
 // change is one room event, decoded: apply runs under the room's lock, updates the state and
@@ -398,6 +396,10 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 		return r.textStreamOpened(m.TextStreamOpened)
 	case *pb.RoomEvent_ByteStreamOpened:
 		return r.byteStreamOpened(m.ByteStreamOpened)
+	case *pb.RoomEvent_DataTrackPublished:
+		return r.dataTrackPublished(m.DataTrackPublished)
+	case *pb.RoomEvent_DataTrackUnpublished:
+		return r.dataTrackUnpublished(m.DataTrackUnpublished)
 	case *pb.RoomEvent_TokenRefreshed:
 		tok := m.TokenRefreshed.GetToken()
 		out := TokenRefreshed{Token: tok}

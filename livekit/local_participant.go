@@ -24,6 +24,7 @@ type LocalParticipant struct {
 	publications map[string]*LocalTrackPublication // by SID; guarded by r.mu
 	rpc          rpcServer                         // RPC methods this participant answers (rpc.go)
 	streams      streamState                       // data stream writers, handlers, readers (streams.go)
+	dataTracks   dataTrackSet                      // published data tracks (data_track.go)
 }
 
 // Identity reports the participant's identity (from the token).
@@ -92,6 +93,7 @@ func (p *LocalParticipant) release() {
 	}
 	p.rpc.release()
 	p.streams.release(p.r.lib)
+	p.dataTracks.release()
 	p.r.mu.Lock()
 	pubs := p.publications
 	p.publications = map[string]*LocalTrackPublication{}
