@@ -43,7 +43,7 @@ type DataTrackError struct {
 	Message string
 }
 
-func (e *DataTrackError) Error() string { return "livekit: data track: " + e.Message }
+func (e *DataTrackError) Error() string { return "data track: " + e.Message }
 
 // ErrDataTrackQueueFull is the TryPush error when frames are pushed faster than they leave.
 var ErrDataTrackQueueFull = errors.New("livekit: data track queue full")
@@ -70,7 +70,7 @@ func (p *LocalParticipant) PublishDataTrack(ctx context.Context, name string) (*
 		return nil, err
 	}
 	if e := cb.GetError(); e != nil {
-		return nil, &RequestError{Op: op, Message: e.GetMessage(), Err: &DataTrackError{Code: int32(e.GetCode()), Message: e.GetMessage()}}
+		return nil, &RequestError{Op: op, Err: &DataTrackError{Code: int32(e.GetCode()), Message: e.GetMessage()}}
 	}
 	ot := cb.GetTrack()
 	t := &LocalDataTrack{p: p, handle: p.r.lib.own(ot.GetHandle().GetId(), "local data track"), info: dataTrackInfoFrom(ot.GetInfo())}
@@ -103,7 +103,7 @@ func (t *LocalDataTrack) TryPush(f DataTrackFrame) error {
 		if e.GetCode() == pb.LocalDataTrackTryPushErrorCode_LOCAL_DATA_TRACK_TRY_PUSH_ERROR_CODE_QUEUE_FULL {
 			return &RequestError{Op: op, Message: e.GetMessage(), Err: ErrDataTrackQueueFull}
 		}
-		return &RequestError{Op: op, Message: e.GetMessage(), Err: &DataTrackError{Code: int32(e.GetCode()), Message: e.GetMessage()}}
+		return &RequestError{Op: op, Err: &DataTrackError{Code: int32(e.GetCode()), Message: e.GetMessage()}}
 	}
 	return nil
 }

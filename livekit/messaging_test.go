@@ -172,7 +172,13 @@ func TestEncryption(t *testing.T) {
 		return r, ev
 	}
 	a, _ := connect("alice", key)
-	_, evB := connect("bob", key)
+	b, evB := connect("bob", key)
+	texts := make(chan livekit.TextStreamInfo, 1)
+	b.RegisterTextStreamHandler("secret", func(r *livekit.TextStreamReader, from string) {
+		if s, err := r.ReadAll(ctx); err == nil && s == "for bob only" {
+			texts <- r.Info()
+		}
+	})
 	_, evM := connectOpts("mallory", livekit.EncryptionOptions{SharedKey: bytes.Repeat([]byte("x"), 19), FailureTolerance: 1, RatchetWindowSize: 1})
 	track, stop, err := livekit.NewTestAudioTrack("secret")
 	if err != nil {
@@ -195,6 +201,18 @@ func TestEncryption(t *testing.T) {
 	waitFor(t, evM, 30*time.Second, func(e livekit.ParticipantEncryptionStatusChanged) bool {
 		return e.Identity == "alice" && e.IsEncrypted
 	})
+	// Data streams are encrypted too.
+	if _, err := a.LocalParticipant().SendText(ctx, "for bob only", livekit.StreamTextOptions{Topic: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case info := <-texts:
+		if info.Encryption != livekit.EncryptionGCM {
+			t.Errorf("text stream arrived with encryption %v", info.Encryption)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("encrypted text stream did not arrive")
+	}
 	if err := a.E2EE().SetEnabled(true); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ var ErrWriterClosed = errors.New("livekit: stream writer closed")
 // StreamError is the library's reason a stream failed to send or arrive whole.
 type StreamError struct{ Message string }
 
-func (e *StreamError) Error() string { return "livekit: data stream: " + e.Message }
+func (e *StreamError) Error() string { return "data stream: " + e.Message }
 
 // StreamTextOptions are the parameters of a text stream. Topic selects the receivers' handler.
 type StreamTextOptions struct {
@@ -128,7 +128,7 @@ func streamErr(op string, e *pb.StreamError) error {
 	if e == nil {
 		return nil
 	}
-	return &RequestError{Op: op, Message: e.GetDescription(), Err: &StreamError{Message: e.GetDescription()}}
+	return &RequestError{Op: op, Err: &StreamError{Message: e.GetDescription()}}
 }
 
 // SendText sends text as one stream and waits until it is sent.

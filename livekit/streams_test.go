@@ -305,3 +305,50 @@ func TestStreamReadersEndWhenRoomCloses(t *testing.T) {
 		t.Fatalf("write after room close: %v", err)
 	}
 }
+
+// A receiver's WithMaxDataStreamBytes ends larger streams with an error.
+func TestMaxDataStreamBytes(t *testing.T) {
+	needEnv(t)
+	name := roomName(t)
+	ctx := ctxFor(t, 60*time.Second)
+	b, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, "small"), livekit.WithMaxDataStreamBytes(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make(chan error, 2)
+	b.RegisterByteStreamHandler("x", func(r *livekit.ByteStreamReader, _ string) {
+		_, err := r.ReadAll(ctx)
+		got <- err
+	})
+	a, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for a.RemoteParticipant("small") == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, n := range []int{500, 5000} {
+		if _, err := a.LocalParticipant().SendBytes(ctx, randomBytes(n), livekit.StreamBytesOptions{Topic: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		err := waitErr(t, got)
+		var se *livekit.StreamError
+		if n == 500 && err != nil || n == 5000 && !errors.As(err, &se) {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		t.Logf("%d bytes: %v", n, err)
+	}
+}
+
+func waitErr(t *testing.T, ch chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("no stream ended")
+	}
+	return nil
+}
