@@ -244,7 +244,7 @@ func (t *RemoteDataTrack) Subscribe(ctx context.Context, bufferSize int) (*DataT
 
 func (s *DataTrackStream) eos(e *pb.DataTrackStreamEOS) {
 	if se := e.GetError(); se != nil {
-		s.end(&DataTrackError{Code: int32(se.GetCode()), Message: se.GetMessage()})
+		s.end(&RequestError{Op: "read data track", Err: &DataTrackError{Code: int32(se.GetCode()), Message: se.GetMessage()}})
 		return
 	}
 	s.end(io.EOF)

@@ -137,6 +137,8 @@ func (s *streamReader) startIncremental(op string, kind ffi.EventKind, req proto
 		if eos {
 			if err == nil {
 				err = io.EOF
+			} else {
+				err = &RequestError{Op: op, Err: err}
 			}
 			s.end(err)
 			return
