@@ -180,7 +180,7 @@ func (p *LocalParticipant) onInvocation(ev *pb.FfiEvent) {
 	}
 	s.mu.Unlock()
 	if stopped {
-		p.respond(inv.GetInvocationId(), "", &RPCError{Code: RPCRecipientDisconnected, Message: "Recipient disconnected"})
+		go p.respond(inv.GetInvocationId(), "", &RPCError{Code: RPCRecipientDisconnected, Message: "Recipient disconnected"})
 		return
 	}
 	go func() {
