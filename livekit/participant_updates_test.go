@@ -1,6 +1,7 @@
 package livekit_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -89,4 +90,26 @@ func TestSetNameMetadataAttributes(t *testing.T) {
 	if claims.Metadata != "md-1" || claims.Name != "Changer Name" || claims.Attributes["k2"] != "v2" {
 		t.Fatalf("cached token claims: %+v", claims)
 	}
+}
+
+// Without canUpdateOwnMetadata the server refuses, and the refusal is returned.
+func TestSetMetadataRefusedWithoutGrant(t *testing.T) {
+	needEnv(t)
+	no := false
+	tok, err := env.Minter.MintWithGrant("readonly", tokensource.VideoGrant{RoomJoin: true, Room: roomName(t), CanUpdateOwnMetadata: &no})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	start := time.Now()
+	err = r.LocalParticipant().SetMetadata(ctxFor(t, 30*time.Second), "nope")
+	var re *livekit.RequestError
+	if !errors.As(err, &re) || re.Message == "" {
+		t.Fatalf("SetMetadata without the grant: %v", err)
+	}
+	t.Logf("refused after %v: %v", time.Since(start).Round(time.Millisecond), err)
 }
