@@ -26,6 +26,8 @@ type config struct {
 	authRetry      bool
 	encryption     *EncryptionOptions
 	maxStreamBytes uint64
+	textHandlers   map[string]func(*TextStreamReader, string)
+	byteHandlers   map[string]func(*ByteStreamReader, string)
 }
 
 // DefaultEventBuffer is how many events a room without an event handler keeps for Events.

@@ -18,12 +18,56 @@ import (
 // goroutine, with the sender's identity. The reader is valid until h returns: read it there
 // (one read mode per stream); a stream h does not read is released when h returns. Streams
 // of topics without a handler are released at once. A topic has one handler; a second
-// registration is an error.
+// registration is an error. Streams sent as soon as the participant joins can arrive before
+// a handler registered after Connect: use WithTextStreamHandler for those.
 func (r *Room) RegisterTextStreamHandler(topic string, h func(r *TextStreamReader, from string)) error {
 	if h == nil {
 		return invalid("register text stream handler", "nil handler")
 	}
 	return registerHandler(r.room, "register text stream handler", topic, h, func(s *streamState) *map[string]func(*TextStreamReader, string) { return &s.text })
+}
+
+// WithTextStreamHandler registers a text stream handler (see Room.RegisterTextStreamHandler)
+// before the room's first event, so that no stream sent right after the join is missed.
+func WithTextStreamHandler(topic string, h func(r *TextStreamReader, from string)) ConnectOption {
+	return func(c *config) {
+		if c.textHandlers == nil {
+			c.textHandlers = map[string]func(*TextStreamReader, string){}
+		}
+		c.textHandlers[topic] = h
+	}
+}
+
+// WithByteStreamHandler is WithTextStreamHandler for byte streams (and files).
+func WithByteStreamHandler(topic string, h func(r *ByteStreamReader, from string)) ConnectOption {
+	return func(c *config) {
+		if c.byteHandlers == nil {
+			c.byteHandlers = map[string]func(*ByteStreamReader, string){}
+		}
+		c.byteHandlers[topic] = h
+	}
+}
+
+// preset installs the handlers given as connect options.
+func (s *streamState) preset(c *config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for topic, h := range c.textHandlers {
+		if h != nil {
+			if s.text == nil {
+				s.text = map[string]func(*TextStreamReader, string){}
+			}
+			s.text[topic] = h
+		}
+	}
+	for topic, h := range c.byteHandlers {
+		if h != nil {
+			if s.bytes == nil {
+				s.bytes = map[string]func(*ByteStreamReader, string){}
+			}
+			s.bytes[topic] = h
+		}
+	}
 }
 
 // UnregisterTextStreamHandler removes topic's handler.
@@ -138,7 +182,7 @@ func (s *streamReader) startIncremental(op string, kind ffi.EventKind, req proto
 			if err == nil {
 				err = io.EOF
 			} else {
-				err = &RequestError{Op: op, Err: err}
+				err = s.failed(op, err)
 			}
 			s.end(err)
 			return
@@ -173,6 +217,18 @@ func (s *streamReader) next(ctx context.Context) ([]byte, error) {
 	return b, err
 }
 
+// failed wraps the library's reason a stream did not arrive whole; a room that is closing
+// makes it ErrClosed (the library ends some readers itself when it disconnects).
+func (s *streamReader) failed(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if s.ctx.Err() != nil || s.r.isClosed() {
+		return &RequestError{Op: op, Message: err.Error(), Err: ErrClosed}
+	}
+	return &RequestError{Op: op, Err: err}
+}
+
 func eosError(e *pb.StreamError) error {
 	if e == nil {
 		return nil
@@ -200,7 +256,7 @@ func (r *TextStreamReader) ReadAll(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := streamErr(op, cb.GetError()); err != nil {
+	if err := r.failed(op, eosError(cb.GetError())); err != nil {
 		return "", err
 	}
 	return cb.GetContent(), nil
@@ -282,7 +338,7 @@ func (r *ByteStreamReader) ReadAll(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := streamErr(op, cb.GetError()); err != nil {
+	if err := r.failed(op, eosError(cb.GetError())); err != nil {
 		return nil, err
 	}
 	return cb.GetContent(), nil
@@ -301,7 +357,7 @@ func (r *ByteStreamReader) WriteToFile(ctx context.Context, dir, name string) (s
 	if err != nil {
 		return "", err
 	}
-	if err := streamErr(op, cb.GetError()); err != nil {
+	if err := r.failed(op, eosError(cb.GetError())); err != nil {
 		return "", err
 	}
 	return cb.GetFilePath(), nil

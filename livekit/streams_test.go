@@ -306,21 +306,25 @@ func TestStreamReadersEndWhenRoomCloses(t *testing.T) {
 	}
 }
 
-// A receiver's WithMaxDataStreamBytes ends larger streams with an error.
+// A receiver's WithMaxDataStreamBytes ends larger streams with an error; its handler is
+// given as a connect option.
 func TestMaxDataStreamBytes(t *testing.T) {
 	needEnv(t)
 	name := roomName(t)
 	ctx := ctxFor(t, 60*time.Second)
-	b, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, "small"), livekit.WithMaxDataStreamBytes(1000))
+	got := make(chan error, 2)
+	b, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, "small"), livekit.WithMaxDataStreamBytes(1000),
+		livekit.WithByteStreamHandler("x", func(r *livekit.ByteStreamReader, _ string) {
+			_, err := r.ReadAll(ctx)
+			got <- err
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	got := make(chan error, 2)
-	b.RegisterByteStreamHandler("x", func(r *livekit.ByteStreamReader, _ string) {
-		_, err := r.ReadAll(ctx)
-		got <- err
-	})
+	if err := b.RegisterByteStreamHandler("x", func(*livekit.ByteStreamReader, string) {}); !errors.Is(err, livekit.ErrInvalidArgument) {
+		t.Fatalf("registering over a connect option's handler: %v", err)
+	}
 	a, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, "big"))
 	if err != nil {
 		t.Fatal(err)

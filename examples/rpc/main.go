@@ -114,7 +114,9 @@ func serve(ctx context.Context, room *livekit.Room) error {
 
 func call(ctx context.Context, room *livekit.Room, to, method, payload string, timeout, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
-	for room.RemoteParticipant(to) == nil {
+	// Wait until the receiver's connection is up (active), not just announced: what is sent
+	// to a participant still connecting can be lost.
+	for p := room.RemoteParticipant(to); p == nil || p.Info().State != livekit.ParticipantStateActive; p = room.RemoteParticipant(to) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not join within %v", to, wait)
 		}
@@ -124,10 +126,23 @@ func call(ctx context.Context, room *livekit.Room, to, method, payload string, t
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	resp, err := room.LocalParticipant().PerformRPC(ctx, livekit.RPCParams{Destination: to, Method: method, Payload: payload, ResponseTimeout: timeout})
-	if err != nil {
-		return err
+	retryUntil := time.Now().Add(3 * time.Second)
+	for {
+		resp, err := room.LocalParticipant().PerformRPC(ctx, livekit.RPCParams{Destination: to, Method: method, Payload: payload, ResponseTimeout: timeout})
+		var re *livekit.RPCError
+		if errors.As(err, &re) && re.Code == livekit.RPCUnsupportedMethod && time.Now().Before(retryUntil) {
+			// The responder joined but may not have registered its methods yet.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Println(resp)
+		return nil
 	}
-	fmt.Println(resp)
-	return nil
 }
