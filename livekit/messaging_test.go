@@ -2,14 +2,51 @@ package livekit_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"math"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/livekit-ffi-go/sdk/livekit"
+	"github.com/livekit-ffi-go/sdk/livekit/media"
 )
+
+// toneTrack is a local audio track playing a 440 Hz tone until stop, for tests that need
+// media flowing (stats, encryption). stop releases the track and its source.
+func toneTrack(name string) (*livekit.LocalAudioTrack, func(), error) {
+	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{SampleRate: 48000, NumChannels: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	track, err := livekit.NewLocalAudioTrack(name, src)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		f := media.NewAudioFrame(48000, 1, 480)
+		for n := 0; ctx.Err() == nil; n++ {
+			for i := range f.Data {
+				f.Data[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(n*480+i)/48000))
+			}
+			if src.CaptureFrame(ctx, f) != nil {
+				return
+			}
+		}
+	})
+	return track, func() {
+		cancel()
+		wg.Wait()
+		track.Close()
+		src.Close()
+	}, nil
+}
 
 // mintAgent mints a token for a participant of kind agent (tokensource's minter has no kind).
 func mintAgent(t *testing.T, room, identity string) string {
@@ -49,7 +86,7 @@ func TestChatTranscriptionDTMFPermissions(t *testing.T) {
 		{ID: "s1", Text: "hello", Start: 100 * time.Millisecond, End: 900 * time.Millisecond, Final: true, Language: "en"},
 		{ID: "s2", Text: "wor", Start: time.Second, End: 1500 * time.Millisecond, Language: "en"},
 	}
-	track, stop, err := livekit.NewTestAudioTrack("spoken")
+	track, stop, err := toneTrack("spoken")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +127,7 @@ func TestChatTranscriptionDTMFPermissions(t *testing.T) {
 func TestStatsOfPublishedTrack(t *testing.T) {
 	needEnv(t)
 	a, b, evB := joinPair(t)
-	track, stop, err := livekit.NewTestAudioTrack("tone")
+	track, stop, err := toneTrack("tone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +217,7 @@ func TestEncryption(t *testing.T) {
 		}
 	})
 	_, evM := connectOpts("mallory", livekit.EncryptionOptions{SharedKey: bytes.Repeat([]byte("x"), 19), FailureTolerance: 1, RatchetWindowSize: 1})
-	track, stop, err := livekit.NewTestAudioTrack("secret")
+	track, stop, err := toneTrack("secret")
 	if err != nil {
 		t.Fatal(err)
 	}
