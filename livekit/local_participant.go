@@ -16,9 +16,9 @@ import (
 // anything larger as a data stream.
 const MaxDataBytes = 64000
 
-// LocalParticipant is this client's participant in a room: it publishes data (and, later,
-// tracks, RPC methods and streams). It is valid while its room is; after the room closes its
-// methods return ErrClosed.
+// LocalParticipant is this client's participant in a room: it publishes data, tracks and
+// data tracks, sends data streams, and makes and answers RPC calls. It is valid while its room
+// is; after the room closes its methods return ErrClosed.
 type LocalParticipant struct {
 	participant
 	publications map[string]*LocalTrackPublication // by SID; guarded by r.mu
