@@ -39,12 +39,13 @@ type ConnectionStateChanged struct{ State ConnectionState }
 // Reconnecting reports that the connection dropped and the library is trying to get it back.
 type Reconnecting struct{}
 
-// Reconnected reports that the connection is back. The library either resumed the session
-// (nothing was lost) or rebuilt it: a full reconnect that drops every remote participant (they
-// come back with ParticipantConnected), republishes local tracks (LocalTrackRepublished) and
-// gives the local participant a new SID. Reliable data published since the connection failed
-// may be lost in a rebuild, and the library does not say which packets: resend what matters
-// when Rebuilt is set.
+// Reconnected reports that the connection is back. The library either resumed the session or
+// rebuilt it: a full reconnect that drops every remote participant (they come back with
+// ParticipantConnected), republishes local tracks (LocalTrackRepublished) and gives the local
+// participant a new SID. Reliable data published between the connection failing and the
+// library noticing (up to ~15 s before Reconnecting) may be lost, and the library does not say
+// which packets: most of it in a rebuild, sometimes some of it in a resume. Resend what matters
+// after Reconnected.
 //
 // Rebuilt is set when, during this reconnect, the library dropped the remote participants,
 // republished a local track or reported a new SID for the local participant. A room with no
