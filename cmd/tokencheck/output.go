@@ -30,9 +30,10 @@ type devEvent struct {
 // tokenEvent is what the fetched token says. Times are RFC 3339 (UTC), null
 // when the token lacks the claim.
 type tokenEvent struct {
-	Event      string            `json:"event"`  // "token"
-	Source     string            `json:"source"` // literal, endpoint, sandbox, minter or dev
-	From       string            `json:"from"`   // the endpoint URL (without query) or the minter's key
+	Event      string            `json:"event"`          // "token"
+	Role       string            `json:"role,omitempty"` // "peer" for --media's second participant
+	Source     string            `json:"source"`         // literal, endpoint, sandbox, minter or dev
+	From       string            `json:"from"`           // the endpoint URL (without query) or the minter's key
 	ServerURL  string            `json:"server_url"`
 	Identity   string            `json:"identity"`
 	Name       string            `json:"name"`
@@ -175,7 +176,11 @@ func (p *printer) token(ev tokenEvent) {
 	if tok == "" {
 		tok = ev.TokenRedacted + "  (--show-token prints it)"
 	}
-	fmt.Fprintf(&b, "token %s\n", tok)
+	if ev.Role != "" {
+		fmt.Fprintf(&b, "%s token %s\n", ev.Role, tok)
+	} else {
+		fmt.Fprintf(&b, "token %s\n", tok)
+	}
 	row("source", ev.Source+" ("+ev.From+")")
 	row("server", ev.ServerURL)
 	row("room", ev.Room)
