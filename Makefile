@@ -41,7 +41,8 @@ demo:
 	echo "demo: livekit-server $$srv" >&2; \
 	echo "demo: $(BIN)/tokencheck $(DEMO_FLAGS)" >&2; \
 	export LIVEKIT_LIB_PATH="$$lib" LIVEKIT_SERVER_BIN="$$srv"; \
-	scripts/netns.sh $(BIN)/tokencheck $(DEMO_FLAGS)
+	scripts/netns.sh $(BIN)/tokencheck $(DEMO_FLAGS) || { rc=$$?; \
+		if [ $$rc -eq 130 ]; then echo "demo: interrupted (Ctrl-C); the server and the namespace are gone" >&2; fi; exit $$rc; }
 
 clean:
 	rm -rf $(BIN)

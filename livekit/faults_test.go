@@ -166,8 +166,10 @@ func TestServerStallResumes(t *testing.T) {
 	if !run.reconnectedA.Rebuilt && len(run.lost) != 0 {
 		t.Fatalf("%d packets lost, yet Reconnected said the session resumed: %v", len(run.lost), run.lost)
 	}
-	if run.reconnectedA.Rebuilt != run.droppedPeerDuring {
-		t.Fatalf("Rebuilt=%v but the peer was dropped during the reconnect: %v", run.reconnectedA.Rebuilt, run.droppedPeerDuring)
+	// B saw A dropped during its reconnect only if its session was rebuilt (under load the
+	// 16 s stall can tip over into a rebuild; what matters is that it is reported).
+	if run.droppedPeerDuring && !run.reconnectedB.Rebuilt {
+		t.Fatal("B saw its peer dropped during the reconnect, yet its Reconnected said resumed")
 	}
 }
 
