@@ -52,7 +52,7 @@ func patternI420(w, h, seed int) *media.VideoFrame {
 }
 
 // loopback makes source -> track -> stream without a room.
-func loopback(t *testing.T, w, h int, opts livekit.VideoStreamOptions) (*livekit.VideoSource, *livekit.LocalVideoTrack, *livekit.VideoStream) {
+func videoLoopback(t *testing.T, w, h int, opts livekit.VideoStreamOptions) (*livekit.VideoSource, *livekit.LocalVideoTrack, *livekit.VideoStream) {
 	t.Helper()
 	testenv.Library(t)
 	src, err := livekit.NewVideoSource(livekit.VideoSourceOptions{Width: w, Height: h})
@@ -105,7 +105,7 @@ func captureUntil(t *testing.T, src *livekit.VideoSource, st *livekit.VideoStrea
 
 func TestVideoLoopbackI420IsExact(t *testing.T) {
 	const w, h = 320, 240
-	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{})
+	src, _, st := videoLoopback(t, w, h, livekit.VideoStreamOptions{})
 	if st.Format() != media.I420 {
 		t.Fatalf("unset format became %v, want I420", st.Format())
 	}
@@ -129,7 +129,7 @@ func TestVideoLoopbackI420IsExact(t *testing.T) {
 }
 
 func TestVideoLoopbackRotationSurvives(t *testing.T) {
-	src, _, st := loopback(t, 64, 48, livekit.VideoStreamOptions{})
+	src, _, st := videoLoopback(t, 64, 48, livekit.VideoStreamOptions{})
 	f := solidI420(64, 48, 10, 20, 30)
 	f.Rotation = media.Rotation90
 	got := captureUntil(t, src, st, f)
@@ -143,7 +143,7 @@ func TestVideoLoopbackRotationSurvives(t *testing.T) {
 // from (the rounding of the two BT.601 conversions).
 func TestVideoLoopbackRGBA(t *testing.T) {
 	const w, h = 160, 120
-	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{Format: media.RGBA})
+	src, _, st := videoLoopback(t, w, h, livekit.VideoStreamOptions{Format: media.RGBA})
 	if st.Format() != media.RGBA {
 		t.Fatalf("format %v", st.Format())
 	}
@@ -182,7 +182,7 @@ func TestVideoLoopbackRGBA(t *testing.T) {
 
 func TestVideoReceivedFrameAsImage(t *testing.T) {
 	const w, h = 64, 48
-	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{})
+	src, _, st := videoLoopback(t, w, h, livekit.VideoStreamOptions{})
 	got := captureUntil(t, src, st, solidI420(w, h, 0, 0, 255))
 	img, err := got.ToImage()
 	if err != nil {
@@ -204,7 +204,7 @@ func TestVideoReceivedFrameAsImage(t *testing.T) {
 // The stream delivers the size of each frame, also when it changes between captures (the
 // library accepts that).
 func TestVideoCaptureOtherSizeThanSource(t *testing.T) {
-	src, _, st := loopback(t, 320, 240, livekit.VideoStreamOptions{})
+	src, _, st := videoLoopback(t, 320, 240, livekit.VideoStreamOptions{})
 	got := captureUntil(t, src, st, solidI420(160, 96, 1, 2, 3))
 	if got.Width != 160 || got.Height != 96 {
 		t.Fatalf("got %dx%d, want 160x96", got.Width, got.Height)
@@ -215,7 +215,7 @@ func TestVideoCaptureOtherSizeThanSource(t *testing.T) {
 // and other unaligned sizes arrive a little smaller (321x241 as 320x240, 160x90 as 160x88).
 func TestVideoUnalignedSizesAreCropped(t *testing.T) {
 	for _, sz := range [][2]int{{321, 241}, {160, 90}, {100, 100}, {33, 17}} {
-		src, _, st := loopback(t, sz[0], sz[1], livekit.VideoStreamOptions{})
+		src, _, st := videoLoopback(t, sz[0], sz[1], livekit.VideoStreamOptions{})
 		got := captureUntil(t, src, st, patternI420(sz[0], sz[1], 2))
 		t.Logf("captured %dx%d, received %dx%d", sz[0], sz[1], got.Width, got.Height)
 		if got.Width > sz[0] || got.Height > sz[1] || got.Width < sz[0]-8 || got.Height < sz[1]-8 {
@@ -228,7 +228,7 @@ func TestVideoUnalignedSizesAreCropped(t *testing.T) {
 // counts what a slow reader lost.
 func TestVideoStreamDropsOldestAndCounts(t *testing.T) {
 	const w, h = 64, 48
-	src, _, st := loopback(t, w, h, livekit.VideoStreamOptions{Capacity: 2})
+	src, _, st := videoLoopback(t, w, h, livekit.VideoStreamOptions{Capacity: 2})
 	captureUntil(t, src, st, solidI420(w, h, 1, 1, 1))
 	for i := range 40 {
 		f := solidI420(w, h, 1, 1, 1)
@@ -266,7 +266,7 @@ func TestVideoStreamDropsOldestAndCounts(t *testing.T) {
 
 func TestVideoStreamCloseAndTrackClose(t *testing.T) {
 	before := outstandingLib(t)
-	src, track, st := loopback(t, 64, 48, livekit.VideoStreamOptions{})
+	src, track, st := videoLoopback(t, 64, 48, livekit.VideoStreamOptions{})
 	captureUntil(t, src, st, solidI420(64, 48, 9, 9, 9))
 	st2, err := livekit.NewVideoStream(track, livekit.VideoStreamOptions{})
 	if err != nil {
@@ -327,7 +327,7 @@ func TestVideoBadInputsAreRefused(t *testing.T) {
 	if err := nilSrc.CaptureFrame(solidI420(2, 2, 0, 0, 0)); !errors.Is(err, livekit.ErrInvalidArgument) {
 		t.Errorf("nil source capture: %v", err)
 	}
-	src, track, _ := loopback(t, 64, 48, livekit.VideoStreamOptions{})
+	src, track, _ := videoLoopback(t, 64, 48, livekit.VideoStreamOptions{})
 	for _, o := range []livekit.VideoStreamOptions{{Format: media.I422}, {Format: media.NV12}, {Format: 99}, {Capacity: -1}} {
 		if _, err := livekit.NewVideoStream(track, o); !errors.Is(err, livekit.ErrInvalidArgument) {
 			t.Errorf("NewVideoStream(%+v): %v", o, err)
@@ -426,7 +426,7 @@ func captureChild(t *testing.T, typ, format string) {
 	fmt.Sscan(typ, &n)
 	fmt.Sscan(format, &m)
 	bt, ft := media.VideoBufferType(n), media.VideoBufferType(m)
-	src, _, st := loopback(t, 64, 48, livekit.VideoStreamOptions{Format: ft})
+	src, _, st := videoLoopback(t, 64, 48, livekit.VideoStreamOptions{Format: ft})
 	got := captureUntil(t, src, st, media.NewVideoFrame(bt, 64, 48))
 	if got.Width != 64 || got.Height != 48 || got.Type != ft {
 		t.Fatalf("%v: got %v %dx%d, want %v", bt, got.Type, got.Width, got.Height, ft)
