@@ -89,14 +89,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	src, _, where, err := newSource(cfg, env)
+	src, peerSrc, where, err := newSource(cfg, env)
 	if err != nil {
 		out.fail("fetch", err.Error())
 		return exitToken
 	}
 	fetchCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	stop := out.progress(func() string { return "fetching token from " + where + "..." })
+	fetchStart := time.Now()
 	resp, err := src.Fetch(fetchCtx)
+	fetched := time.Now()
 	stop()
 	cancel()
 	if err != nil {
@@ -120,6 +122,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !cfg.join {
 		return exitOK
+	}
+	if cfg.media.on {
+		p := &probe{cfg: cfg, out: out, sec: sec, start: start, peerSrc: peerSrc, where: where}
+		p.steps.TokenFetchMS = ms(fetched.Sub(fetchStart))
+		return p.run(ctx, resp)
 	}
 	return join(ctx, cfg, resp, out, sec, start)
 }
