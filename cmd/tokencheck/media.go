@@ -1032,9 +1032,14 @@ func (p *probe) report(data, rpc roundTripCheck) int {
 	emit("rpc", rpc.OK, rpc.Error)
 	p.steps.Check, p.steps.OK = "steps", true
 	p.out.mediaCheck(p.steps, p.steps.human())
-	res := mediaResult{OK: len(failed) == 0, Failed: failed, DurationMS: ms(m.duration)}
+	res := mediaResult{OK: len(failed) == 0, Failed: failed, Skipped: []string{}, DurationMS: ms(m.duration)}
 	if res.Failed == nil {
 		res.Failed = []string{}
+	}
+	for _, c := range []roundTripCheck{data, rpc} {
+		if c.Skipped {
+			res.Skipped = append(res.Skipped, c.Check)
+		}
 	}
 	p.out.mediaResult(res)
 	switch {

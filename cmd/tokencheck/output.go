@@ -524,6 +524,7 @@ type mediaResult struct {
 	Event      string   `json:"event"` // "media_result"
 	OK         bool     `json:"ok"`
 	Failed     []string `json:"failed"`
+	Skipped    []string `json:"skipped"`     // checks this build cannot run (rpc without RPC support)
 	DurationMS float64  `json:"duration_ms"` // --media-duration
 }
 
@@ -625,9 +626,12 @@ func (p *printer) mediaResult(ev mediaResult) {
 		p.emitJSON(ev)
 		return
 	}
-	if ev.OK {
+	switch {
+	case ev.OK && len(ev.Skipped) > 0:
+		p.human(p.stdout, "media  ok     every check that ran passed (skipped: %s)\n", strings.Join(ev.Skipped, ", "))
+	case ev.OK:
 		p.human(p.stdout, "media  ok     every check passed\n")
-	} else {
+	default:
 		p.human(p.stdout, "media  FAILED %s\n", strings.Join(ev.Failed, ", "))
 	}
 }
