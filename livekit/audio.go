@@ -499,16 +499,6 @@ func NewAudioStreamFromParticipant(p *RemoteParticipant, source TrackSource, opt
 		})
 }
 
-// endedErr reports why rs ended, or nil while what it reads from is alive.
-func endedErr(rs *readers) error {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.ended {
-		return rs.err
-	}
-	return nil
-}
-
 // openAudioStream starts the stream the library created. The library's end of stream races
 // the room's own account of why (the track or participant went away): eos names the reason
 // the library ends such a stream for, so that Recv reports the same error whichever comes
@@ -517,26 +507,10 @@ func openAudioStream(c *ffi.Client, op string, id uint64, from *readers, capacit
 	if id == 0 {
 		return nil, &RequestError{Op: op, Message: "the library returned no stream"}
 	}
-	var started atomic.Pointer[mediaStream[*media.AudioFrame]]
-	decode := decodeAudio(c)
-	s, err := startStream(c, ffi.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity,
-		func(ev *pb.FfiEvent) (*media.AudioFrame, bool, bool) {
-			f, ok, end := decode(ev)
-			if end {
-				if s := started.Load(); s != nil {
-					why := endedErr(from)
-					if why == nil {
-						why = eos()
-					}
-					s.end(why) // the first reason wins; the core's io.EOF after it is a no-op
-				}
-			}
-			return f, ok, end
-		}, nil)
+	s, err := startStream(c, ffi.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity, decodeAudio(c), nil, eos)
 	if err != nil {
 		return nil, err
 	}
-	started.Store(s)
 	return &AudioStream{s: s}, nil
 }
 

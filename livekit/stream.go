@@ -40,13 +40,26 @@ type mediaStream[T any] struct {
 type decodeFunc[T any] func(ev *pb.FfiEvent) (item T, ok, eos bool)
 
 // startStream wires a stream the library just created (handle) to its subscriber and to what
-// it reads from. On failure the handle is closed.
-func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *readers, capacity int, decode decodeFunc[T], evict func(T)) (*mediaStream[T], error) {
+// it reads from. On failure the handle is closed. The library's end of stream races the room's
+// own account of why (the track or the participant went away): eos names the reason the
+// library ends such a stream for (nil: io.EOF), so that Recv reports the same error whichever
+// the dispatcher sees first.
+func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *readers, capacity int, decode decodeFunc[T], evict func(T), eos func() error) (*mediaStream[T], error) {
 	s := &mediaStream[T]{c: c, handle: h, q: queue.NewBounded[T](capacity), from: from, evict: evict}
 	sub, err := c.Subscribe(kind, h.ID(), func(ev *pb.FfiEvent) {
-		item, ok, eos := decode(ev)
-		if eos {
-			s.end(io.EOF)
+		item, ok, end := decode(ev)
+		if end {
+			var why error
+			if from != nil {
+				why = endedErr(from)
+			}
+			if why == nil && eos != nil {
+				why = eos()
+			}
+			if why == nil {
+				why = io.EOF
+			}
+			s.end(why)
 			return
 		}
 		if !ok {
@@ -153,4 +166,14 @@ func (s *mediaStream[T]) ended() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// endedErr reports why rs ended, or nil while what it reads from is alive.
+func endedErr(rs *readers) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.ended {
+		return rs.err
+	}
+	return nil
 }

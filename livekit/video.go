@@ -254,7 +254,8 @@ func NewVideoStream(track Track, opts VideoStreamOptions) (*VideoStream, error) 
 			Format:          format,
 			NormalizeStride: proto.Bool(true),
 		}
-	}, func(resp *pb.FfiResponse) uint64 { return resp.GetNewVideoStream().GetStream().GetHandle().GetId() })
+	}, func(resp *pb.FfiResponse) uint64 { return resp.GetNewVideoStream().GetStream().GetHandle().GetId() },
+		func() error { return ErrTrackEnded })
 }
 
 // NewVideoStreamFromParticipant receives the video a remote participant publishes from
@@ -276,10 +277,15 @@ func NewVideoStreamFromParticipant(p *RemoteParticipant, source TrackSource, opt
 		}
 	}, func(resp *pb.FfiResponse) uint64 {
 		return resp.GetVideoStreamFromParticipant().GetStream().GetHandle().GetId()
+	}, func() error {
+		if p.r.isClosed() {
+			return ErrClosed
+		}
+		return ErrParticipantLeft
 	})
 }
 
-func newVideoStream(op string, from *readers, opts VideoStreamOptions, build func(*pb.VideoBufferType) proto.Message, id func(*pb.FfiResponse) uint64) (*VideoStream, error) {
+func newVideoStream(op string, from *readers, opts VideoStreamOptions, build func(*pb.VideoBufferType) proto.Message, id func(*pb.FfiResponse) uint64, eos func() error) (*VideoStream, error) {
 	if opts.Capacity < 0 {
 		return nil, invalid(op, "capacity %d", opts.Capacity)
 	}
@@ -312,7 +318,7 @@ func newVideoStream(op string, from *readers, opts VideoStreamOptions, build fun
 	// dispatcher and the queue: beyond that a buffer is garbage, not a pool entry.
 	vs := &VideoStream{format: opts.Format, poolCap: opts.Capacity + 3}
 	ms, err := startStream(c, ffi.VideoStreamEvents, owned(c.Own(hid, "video stream")), from, opts.Capacity,
-		func(ev *pb.FfiEvent) (*media.VideoFrame, bool, bool) { return vs.decode(c, ev) }, vs.Release)
+		func(ev *pb.FfiEvent) (*media.VideoFrame, bool, bool) { return vs.decode(c, ev) }, vs.Release, eos)
 	if err != nil {
 		return nil, err
 	}
