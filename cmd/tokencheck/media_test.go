@@ -488,3 +488,27 @@ func TestMediaInterrupted(t *testing.T) {
 		t.Errorf("%d media checks reported for an interrupted run", n)
 	}
 }
+
+// The human lines say what was measured and, for a failed check, why.
+func TestMediaHumanLines(t *testing.T) {
+	a := audioCheck{Check: "audio", OK: false, Received: true, Frames: 500, SampleRate: 48000, Channels: 1,
+		ToneHz: ptr(999.9), BurstsSent: 10, BurstsDetected: 9, LatencyMedianMS: ptr(52.5), LatencyP90MS: ptr(61.0),
+		Error: "median latency 52.5ms exceeds --max-audio-latency 1ms"}
+	want := "audio  FAILED 500 frames (48000 Hz, 1 ch), tone 999.9 Hz, 9/10 bursts, latency median 53ms p90 61ms, 0 frames lost\n" +
+		"         median latency 52.5ms exceeds --max-audio-latency 1ms"
+	if got := a.human(); got != want {
+		t.Errorf("audio line:\n%s\nwant:\n%s", got, want)
+	}
+	v := videoCheck{Check: "video", OK: true, Width: 320, Height: 240, SentWidth: 320, SentHeight: 240, SentFPS: 30}
+	if got := v.human(); !strings.Contains(got, "no fps") || !strings.Contains(got, "latency median - p90 -") {
+		t.Errorf("video line without measurements: %s", got)
+	}
+	s := stepsCheck{TokenFetchMS: 0.4, JoinAMS: 1234}
+	if got := s.human(); !strings.Contains(got, "token 0.4ms") || !strings.Contains(got, "join A 1.23s") {
+		t.Errorf("steps line: %s", got)
+	}
+	r := roundTripCheck{Check: "rpc", OK: true, Skipped: true, Reason: "why"}
+	if got := r.human(); got != "rpc    skipped: why" {
+		t.Errorf("skipped line: %q", got)
+	}
+}

@@ -539,6 +539,9 @@ func fmtMS(v *float64) string {
 	if v == nil {
 		return "-"
 	}
+	if *v < 1 {
+		return fmt.Sprintf("%.1fms", *v)
+	}
 	return fmtDur(time.Duration(*v * float64(time.Millisecond)))
 }
 
