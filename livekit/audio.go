@@ -326,20 +326,14 @@ func NewLocalAudioTrack(name string, src *AudioSource) (*LocalAudioTrack, error)
 	if src.closed.Load() {
 		return nil, &RequestError{Op: op, Err: ErrSourceClosed}
 	}
-	resp, err := src.c.Request(&pb.CreateAudioTrackRequest{Name: proto.String(name), SourceHandle: proto.Uint64(src.handle.ID())})
+	h, info, err := createLocalTrack(src.c, op, TrackKindAudio, &pb.CreateAudioTrackRequest{Name: proto.String(name), SourceHandle: proto.Uint64(src.handle.ID())})
 	if err != nil {
 		if src.closed.Load() {
 			return nil, &RequestError{Op: op, Err: ErrSourceClosed}
 		}
-		return nil, &RequestError{Op: op, Err: err}
+		return nil, err
 	}
-	ot := resp.GetCreateAudioTrack().GetTrack()
-	if ot.GetHandle().GetId() == 0 {
-		return nil, &RequestError{Op: op, Message: "the library returned no track"}
-	}
-	info := trackInfoFrom(ot.GetInfo())
-	info.Kind = TrackKindAudio
-	return &LocalAudioTrack{trackBase: trackBase{handle: src.c.Own(ot.GetHandle().GetId(), "local audio track"), info: info}, src: src}, nil
+	return &LocalAudioTrack{trackBase: trackBase{handle: h, info: info}, src: src}, nil
 }
 
 // Source returns the source the track was created from.

@@ -3,6 +3,9 @@ package livekit
 import (
 	"sync"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/livekit-ffi-go/sdk/ffi"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -133,4 +136,23 @@ func newRemoteTrack(h owned, in *pb.TrackInfo) Track {
 		return &RemoteVideoTrack{trackBase{handle: h, info: info}}
 	}
 	return &RemoteAudioTrack{trackBase{handle: h, info: info}}
+}
+
+// createLocalTrack asks the engine for a track on a source (req is a CreateAudioTrackRequest
+// or CreateVideoTrackRequest) and takes ownership of it.
+func createLocalTrack(c *ffi.Client, op string, kind TrackKind, req proto.Message) (owned, TrackInfo, error) {
+	resp, err := c.Request(req)
+	if err != nil {
+		return nil, TrackInfo{}, &RequestError{Op: op, Err: err}
+	}
+	ot := resp.GetCreateAudioTrack().GetTrack()
+	if kind == TrackKindVideo {
+		ot = resp.GetCreateVideoTrack().GetTrack()
+	}
+	if ot.GetHandle().GetId() == 0 {
+		return nil, TrackInfo{}, &RequestError{Op: op, Message: "the library returned no track"}
+	}
+	info := trackInfoFrom(ot.GetInfo())
+	info.Kind = kind
+	return c.Own(ot.GetHandle().GetId(), "local "+kind.String()+" track"), info, nil
 }

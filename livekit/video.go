@@ -167,16 +167,11 @@ func NewLocalVideoTrack(name string, src *VideoSource) (*LocalVideoTrack, error)
 	if src.handle == nil {
 		return nil, &RequestError{Op: op, Err: ErrSourceClosed}
 	}
-	resp, err := src.c.Request(&pb.CreateVideoTrackRequest{Name: proto.String(name), SourceHandle: proto.Uint64(src.handle.ID())})
+	h, info, err := createLocalTrack(src.c, op, TrackKindVideo, &pb.CreateVideoTrackRequest{Name: proto.String(name), SourceHandle: proto.Uint64(src.handle.ID())})
 	if err != nil {
-		return nil, &RequestError{Op: op, Err: err}
+		return nil, err
 	}
-	ot := resp.GetCreateVideoTrack().GetTrack()
-	if ot.GetHandle().GetId() == 0 {
-		return nil, &RequestError{Op: op, Message: "no track in response"}
-	}
-	h := src.c.Own(ot.GetHandle().GetId(), "local video track")
-	return &LocalVideoTrack{trackBase: trackBase{handle: h, info: trackInfoFrom(ot.GetInfo())}, src: src}, nil
+	return &LocalVideoTrack{trackBase: trackBase{handle: h, info: info}, src: src}, nil
 }
 
 // Source returns the source the track was made from.

@@ -45,6 +45,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/livekit-ffi-go/sdk/ffi"
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
 	"github.com/livekit-ffi-go/sdk/internal/procstat"
 	"github.com/livekit-ffi-go/sdk/livekit"
@@ -61,6 +62,7 @@ type config struct {
 	URL            string
 	APIKey         string
 	APISecret      string
+	Trim           bool
 	NoServer       bool
 }
 
@@ -75,6 +77,7 @@ func main() {
 	flag.StringVar(&cfg.URL, "url", "", "use this server (ws://...) instead of starting one")
 	flag.StringVar(&cfg.APIKey, "api-key", "", "API key of the -url server")
 	flag.StringVar(&cfg.APISecret, "api-secret", "", "API secret of the -url server")
+	flag.BoolVar(&cfg.Trim, "trim", false, "call ffi.TrimNativeMemory (malloc_trim) after every cycle's rooms have closed")
 	flag.BoolVar(&cfg.NoServer, "no-server", false, "start no server and no traffic: the bare process baseline")
 	flag.Parse()
 
@@ -155,6 +158,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		"malloc_arena_max_flag": cfg.MallocArenaMax,
 		"url":                   cfg.URL,
 		"no_server":             cfg.NoServer,
+		"trim":                  cfg.Trim,
 		"go":                    runtime.Version(),
 		"gomaxprocs":            runtime.GOMAXPROCS(0),
 		"malloc_arena_max":      os.Getenv("MALLOC_ARENA_MAX"),
@@ -262,6 +266,9 @@ func traffic(ctx context.Context, cfg config, c *counters) error {
 			}()
 		}
 		wg.Wait()
+		if cfg.Trim {
+			ffi.TrimNativeMemory()
+		}
 	}
 	return nil
 }
