@@ -116,6 +116,7 @@ func connect(ctx context.Context, url, token string, cfg *config, onToken func(s
 	r := newRoom(lib{c}, cfg, url, token, onToken)
 	r.c = c
 	r.init(cb.GetResult())
+	r.local.streams.preset(cfg) // before any room event: streams can arrive at once
 	r.sub, err = c.Subscribe(ffi.RoomEvents, r.handle.ID(), r.onFfiEvent)
 	if err == nil {
 		// The library holds the room's events until this request.

@@ -16,10 +16,6 @@ var notSurfaced = map[string]string{
 	"stream_chunk_received":              "legacy data stream packets; the library assembles streams itself",
 	"stream_trailer_received":            "legacy data stream packets; the library assembles streams itself",
 	"data_channel_low_threshold_changed": "flow control internal to the library",
-	"byte_stream_opened":                 "data streams are not wrapped yet",
-	"text_stream_opened":                 "data streams are not wrapped yet",
-	"data_track_published":               "data tracks are not wrapped yet",
-	"data_track_unpublished":             "data tracks are not wrapped yet",
 }
 
 // change is one room event, decoded: apply runs under the room's lock, updates the state and
@@ -143,6 +139,7 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 			return Disconnected{Reason: reason}
 		}, after: func() {
 			r.markDone()
+			r.local.stopServing(0) // RPC calls and stream reads end: the library ends neither
 			// The library completes nothing that was in flight once the room is gone.
 			if r.c != nil {
 				r.c.FailOwner(r.handle.ID(), ErrClosed)
@@ -395,6 +392,14 @@ func (r *room) decode(ev *pb.RoomEvent) change {
 			}
 			return nil
 		}}
+	case *pb.RoomEvent_TextStreamOpened:
+		return r.textStreamOpened(m.TextStreamOpened)
+	case *pb.RoomEvent_ByteStreamOpened:
+		return r.byteStreamOpened(m.ByteStreamOpened)
+	case *pb.RoomEvent_DataTrackPublished:
+		return r.dataTrackPublished(m.DataTrackPublished)
+	case *pb.RoomEvent_DataTrackUnpublished:
+		return r.dataTrackUnpublished(m.DataTrackUnpublished)
 	case *pb.RoomEvent_TokenRefreshed:
 		tok := m.TokenRefreshed.GetToken()
 		out := TokenRefreshed{Token: tok}

@@ -304,6 +304,42 @@ func roomEventCases() map[string]eventCase {
 					t.Fatalf("%+v", e)
 				}
 			}},
+		// A stream whose topic has no handler (none in a room without the library) is released.
+		"text_stream_opened": {ev(&pb.RoomEvent_TextStreamOpened{TextStreamOpened: &pb.TextStreamOpened{
+			Reader: &pb.OwnedTextStreamReader{Handle: oh(60), Info: &pb.TextStreamInfo{Topic: proto.String("t")}}, ParticipantIdentity: proto.String("bob")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if len(got) != 0 || !slices.Contains(n.released, 60) {
+					t.Fatalf("events %v, released %v", got, n.released)
+				}
+			}},
+		"byte_stream_opened": {ev(&pb.RoomEvent_ByteStreamOpened{ByteStreamOpened: &pb.ByteStreamOpened{
+			Reader: &pb.OwnedByteStreamReader{Handle: oh(61), Info: &pb.ByteStreamInfo{Topic: proto.String("t")}}, ParticipantIdentity: proto.String("bob")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if len(got) != 0 || !slices.Contains(n.released, 61) {
+					t.Fatalf("events %v, released %v", got, n.released)
+				}
+			}},
+		"data_track_published": {ev(&pb.RoomEvent_DataTrackPublished{DataTrackPublished: &pb.DataTrackPublished{Track: &pb.OwnedRemoteDataTrack{
+			Handle: oh(62), Info: &pb.DataTrackInfo{Name: proto.String("telemetry"), Sid: proto.String("DTR_1"), UsesE2Ee: proto.Bool(false)},
+			PublisherIdentity: proto.String("bob")}}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				e := one[DataTrackPublished](t, got)
+				if e.Track.Info().Name != "telemetry" || e.Track.Publisher() != "bob" || r.remotes["bob"].dataTracks["DTR_1"] != e.Track {
+					t.Fatalf("%+v", e)
+				}
+				// Unpublishing releases the track's handle.
+				r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_DataTrackUnpublished{
+					DataTrackUnpublished: &pb.DataTrackUnpublished{Sid: proto.String("DTR_1")}}})
+				if u := one[DataTrackUnpublished](t, drain(r)); u.Track != e.Track || !slices.Contains(n.released, 62) {
+					t.Fatalf("unpublished %+v, released %v", u, n.released)
+				}
+			}},
+		"data_track_unpublished": {ev(&pb.RoomEvent_DataTrackUnpublished{DataTrackUnpublished: &pb.DataTrackUnpublished{Sid: proto.String("DTR_unknown")}}),
+			func(t *testing.T, r *room, n *fakeNative, got []Event) {
+				if e := one[DataTrackUnpublished](t, got); e.SID != "DTR_unknown" || e.Track != nil {
+					t.Fatalf("%+v", e)
+				}
+			}},
 		"token_refreshed": {ev(&pb.RoomEvent_TokenRefreshed{TokenRefreshed: &pb.TokenRefreshed{Token: proto.String("not.a.jwt")}}),
 			func(t *testing.T, r *room, n *fakeNative, got []Event) {
 				if one[TokenRefreshed](t, got).Token != "not.a.jwt" || r.token != "not.a.jwt" {

@@ -2,6 +2,7 @@ package livekit
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -15,12 +16,15 @@ import (
 // anything larger as a data stream.
 const MaxDataBytes = 64000
 
-// LocalParticipant is this client's participant in a room: it publishes data (and, later,
-// tracks, RPC methods and streams). It is valid while its room is; after the room closes its
-// methods return ErrClosed.
+// LocalParticipant is this client's participant in a room: it publishes data, tracks and
+// data tracks, sends data streams, and makes and answers RPC calls. It is valid while its room
+// is; after the room closes its methods return ErrClosed.
 type LocalParticipant struct {
 	participant
 	publications map[string]*LocalTrackPublication // by SID; guarded by r.mu
+	rpc          rpcServer                         // RPC methods this participant answers (rpc.go)
+	streams      streamState                       // data stream writers, handlers, readers (streams.go)
+	dataTracks   dataTrackSet                      // published data tracks (data_track.go)
 }
 
 // Identity reports the participant's identity (from the token).
@@ -72,11 +76,24 @@ func (p *LocalParticipant) PublishData(ctx context.Context, data []byte, opts Da
 	return err
 }
 
+// stopServing answers the RPC calls in progress (RPCRecipientDisconnected) and ends the
+// incoming data streams being read (ErrClosed). wait bounds the wait for the answers.
+func (p *LocalParticipant) stopServing(wait time.Duration) {
+	if p == nil {
+		return
+	}
+	p.rpc.stop(wait)
+	p.streams.stop()
+}
+
 // release drops the participant's publications and handle. The tracks stay the caller's.
 func (p *LocalParticipant) release() {
 	if p == nil {
 		return
 	}
+	p.rpc.release()
+	p.streams.release(p.r.lib)
+	p.dataTracks.release()
 	p.r.mu.Lock()
 	pubs := p.publications
 	p.publications = map[string]*LocalTrackPublication{}

@@ -24,6 +24,10 @@ type config struct {
 	eventBuffer    int
 	logger         *slog.Logger
 	authRetry      bool
+	encryption     *EncryptionOptions
+	maxStreamBytes uint64
+	textHandlers   map[string]func(*TextStreamReader, string)
+	byteHandlers   map[string]func(*ByteStreamReader, string)
 }
 
 // DefaultEventBuffer is how many events a room without an event handler keeps for Events.
@@ -83,6 +87,14 @@ func WithAuthRetry(on bool) ConnectOption { return func(c *config) { c.authRetry
 // WithLogger sets where the room logs (nil: slog.Default()).
 func WithLogger(l *slog.Logger) ConnectOption { return func(c *config) { c.logger = l } }
 
+// WithEncryption turns on end-to-end encryption of the room's media with a shared key (see
+// EncryptionOptions and Room.E2EE).
+func WithEncryption(o EncryptionOptions) ConnectOption { return func(c *config) { c.encryption = &o } }
+
+// WithMaxDataStreamBytes bounds the size of an incoming data stream (library default: 5 GB);
+// larger streams end with an error.
+func WithMaxDataStreamBytes(n uint64) ConnectOption { return func(c *config) { c.maxStreamBytes = n } }
+
 func newConfig(opts []ConnectOption) *config {
 	cfg := &config{authRetry: true}
 	for _, o := range opts {
@@ -108,6 +120,12 @@ func (c *config) roomOptions() *pb.RoomOptions {
 	}
 	if c.connectTimeout > 0 {
 		o.ConnectTimeoutMs = proto.Uint64(uint64(c.connectTimeout / time.Millisecond))
+	}
+	if c.encryption != nil {
+		o.Encryption = c.encryption.proto()
+	}
+	if c.maxStreamBytes > 0 {
+		o.DataStream = &pb.RoomDataStreamOptions{MaxPayloadByteLength: proto.Uint64(c.maxStreamBytes)}
 	}
 	if len(c.iceServers) > 0 {
 		rtc := &pb.RtcConfig{}

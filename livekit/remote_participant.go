@@ -8,6 +8,7 @@ type RemoteParticipant struct {
 	participant
 	publications map[string]*RemoteTrackPublication // by SID; guarded by r.mu
 	readers      readers                            // streams reading from the participant
+	dataTracks   map[string]*RemoteDataTrack        // by SID; guarded by r.mu (data_track.go)
 }
 
 // Identity reports the participant's identity.
@@ -44,7 +45,12 @@ func (p *RemoteParticipant) release(err error) {
 	p.r.mu.Lock()
 	pubs := p.publications
 	p.publications = map[string]*RemoteTrackPublication{}
+	dts := p.dataTracks
+	p.dataTracks = nil
 	p.r.mu.Unlock()
+	for _, t := range dts {
+		t.release(err)
+	}
 	for _, pub := range pubs {
 		pub.release(err)
 	}

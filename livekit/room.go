@@ -243,6 +243,7 @@ func (r *room) close(ctx context.Context) error {
 		r.mu.Lock()
 		r.closing = true
 		r.mu.Unlock()
+		r.local.stopServing(time.Second) // answer RPC calls while the room can still send
 		if r.c != nil {
 			_, err := r.c.Do(ctx, &pb.DisconnectRequest{
 				RoomHandle: proto.Uint64(r.handle.ID()),

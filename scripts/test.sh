@@ -5,6 +5,7 @@
 #
 #   1 checks     go mod download, go vet ./..., gofmt
 #   2 pure Go    CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/
+#                ./livekit/... (the room's event translation runs without the library)
 #   3 deps       native library (scripts/build-ffi.sh), generated-code drift
 #                check (scripts/gen-proto.sh --check), livekit-server
 #                (scripts/install-livekit-server.sh; ~5 min the first time)
@@ -105,9 +106,9 @@ if [[ -n "$unformatted" ]]; then
 fi
 
 # --- 2: pure Go --------------------------------------------------------------
-step "pure Go: CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/"
+step "pure Go: CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/ ./livekit/..."
 CGO_ENABLED=0 go build ./...
-CGO_ENABLED=0 go test -count=1 ./tokensource/... ./ffi/
+CGO_ENABLED=0 go test -count=1 ./tokensource/... ./ffi/ ./livekit/...
 
 # --- 3: native library and server ------------------------------------------
 step "native library (scripts/build-ffi.sh)"

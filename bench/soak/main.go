@@ -245,10 +245,11 @@ func traffic(ctx context.Context, cfg config, c *counters) error {
 						pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 						err := room.LocalParticipant().PublishData(pctx, payload, livekit.DataOptions{Lossy: lossy})
 						cancel()
-						if err != nil {
-							c.errors.Add(1)
-						} else {
+						switch {
+						case err == nil:
 							c.sent.Add(1)
+						case ctx.Err() == nil: // the run ending is not an error
+							c.errors.Add(1)
 						}
 					}
 				}

@@ -1,0 +1,29 @@
+package livekit
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/livekit-ffi-go/sdk/proto"
+)
+
+// Every KeyProviderOptions field but the key is proto2-required: the options must marshal.
+func TestEncryptionOptionsFillRequiredFields(t *testing.T) {
+	o := newConfig([]ConnectOption{WithEncryption(EncryptionOptions{SharedKey: []byte("k")}), WithMaxDataStreamBytes(1234)}).roomOptions()
+	if _, err := proto.Marshal(&pb.ConnectRequest{Url: proto.String("u"), Token: proto.String("t"), Options: o}); err != nil {
+		t.Fatal(err)
+	}
+	kp := o.GetEncryption().GetKeyProviderOptions()
+	if string(kp.GetRatchetSalt()) != DefaultRatchetSalt || kp.GetRatchetWindowSize() != 16 || kp.GetFailureTolerance() != -1 ||
+		kp.GetKeyRingSize() != 16 || kp.GetKeyDerivationFunction() != pb.KeyDerivationFunction_PBKDF2 ||
+		o.GetEncryption().GetEncryptionType() != pb.EncryptionType_GCM || string(kp.GetSharedKey()) != "k" {
+		t.Fatalf("%v", o.GetEncryption())
+	}
+	if o.GetDataStream().GetMaxPayloadByteLength() != 1234 || o.E2Ee != nil {
+		t.Fatalf("%v", o)
+	}
+	if o := newConfig(nil).roomOptions(); o.Encryption != nil || o.DataStream != nil {
+		t.Fatal("options set without being asked for")
+	}
+}
