@@ -490,8 +490,6 @@ type roundTripCheck struct {
 	Event       string   `json:"event"` // "media_check"
 	Check       string   `json:"check"` // "data" or "rpc"
 	OK          bool     `json:"ok"`
-	Skipped     bool     `json:"skipped,omitempty"`
-	Reason      string   `json:"reason,omitempty"` // why it was skipped
 	Attempts    int      `json:"attempts"`
 	RoundTrips  int      `json:"round_trips"` // answered
 	RTTMedianMS *float64 `json:"rtt_median_ms"`
@@ -524,7 +522,6 @@ type mediaResult struct {
 	Event      string   `json:"event"` // "media_result"
 	OK         bool     `json:"ok"`
 	Failed     []string `json:"failed"`
-	Skipped    []string `json:"skipped"`     // checks this build cannot run (rpc without RPC support)
 	DurationMS float64  `json:"duration_ms"` // --media-duration
 }
 
@@ -581,9 +578,6 @@ func (c videoCheck) human() string {
 }
 
 func (c roundTripCheck) human() string {
-	if c.Skipped {
-		return fmt.Sprintf("%-6s skipped: %s", c.Check, c.Reason)
-	}
 	s := fmt.Sprintf("%-6s %s %d/%d round trips, median %s, max %s", c.Check, status(c.OK), c.RoundTrips, c.Attempts,
 		fmtMS(c.RTTMedianMS), fmtMS(c.RTTMaxMS))
 	return withError(s, c.Error)
@@ -629,12 +623,9 @@ func (p *printer) mediaResult(ev mediaResult) {
 		p.emitJSON(ev)
 		return
 	}
-	switch {
-	case ev.OK && len(ev.Skipped) > 0:
-		p.human(p.stdout, "media  ok     every check that ran passed (skipped: %s)\n", strings.Join(ev.Skipped, ", "))
-	case ev.OK:
+	if ev.OK {
 		p.human(p.stdout, "media  ok     every check passed\n")
-	default:
+	} else {
 		p.human(p.stdout, "media  FAILED %s\n", strings.Join(ev.Failed, ", "))
 	}
 }
