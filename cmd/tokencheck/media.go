@@ -101,6 +101,7 @@ type probe struct {
 	aud            audioRecv
 	vid            videoRecv
 	audioSubscribe atomic.Bool
+	leaving        atomic.Bool // cleanup began (see leavingFilter)
 	videoSubscribe atomic.Bool
 
 	// Receivers and echoes B starts from its event loop, stopped by cleanup.
@@ -118,7 +119,7 @@ type probe struct {
 // run joins A and B, runs the checks and reports them; it returns the exit
 // code. Everything it creates is released before it returns.
 func (p *probe) run(ctx context.Context, respA tokensource.Response) int {
-	slog.SetDefault(slog.New(slog.NewTextHandler(p.out.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	slog.SetDefault(slog.New(leavingFilter{slog.NewTextHandler(p.out.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}), &p.leaving}))
 	claimsA, err := tokensource.Parse(respA.ParticipantToken)
 	if err != nil { // inspect validated it already
 		p.out.fail("validate", err.Error())
@@ -984,6 +985,7 @@ func (p *probe) rpcRoundTrips(ctx context.Context, registerErr error) roundTripC
 // every handle, on every path (signals included: ctx may be cancelled, the
 // waits here are bounded on their own).
 func (p *probe) cleanup(ctx context.Context, pubs *published) {
+	p.leaving.Store(true)
 	p.mu.Lock()
 	p.closing = true
 	streams := p.streams
@@ -1208,3 +1210,27 @@ func ms(d time.Duration) float64 {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// leavingFilter drops one library error that leaving causes: A's publisher
+// connection may be renegotiating (a layer or codec update from the server)
+// when A disconnects, and the engine logs the negotiation it abandons as an
+// error. Everything else, and that message before leaving, goes through.
+type leavingFilter struct {
+	slog.Handler
+	leaving *atomic.Bool
+}
+
+func (h leavingFilter) Handle(ctx context.Context, r slog.Record) error {
+	if h.leaving.Load() && strings.HasPrefix(r.Message, "failed to negotiate the publisher") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h leavingFilter) WithAttrs(as []slog.Attr) slog.Handler {
+	return leavingFilter{h.Handler.WithAttrs(as), h.leaving}
+}
+
+func (h leavingFilter) WithGroup(name string) slog.Handler {
+	return leavingFilter{h.Handler.WithGroup(name), h.leaving}
+}

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -500,5 +502,20 @@ func TestMediaHumanLines(t *testing.T) {
 	r := roundTripCheck{Check: "rpc", OK: false, Attempts: 5, RoundTrips: 2, RTTMedianMS: ptr(3.0), RTTMaxMS: ptr(4.0), Error: "call 3: timeout"}
 	if got, want := r.human(), "rpc    FAILED 2/5 round trips, median 3ms, max 4ms\n         call 3: timeout"; got != want {
 		t.Errorf("rpc line:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// Only the abandoned-negotiation error, and only while leaving, is dropped.
+func TestMediaLeavingFilter(t *testing.T) {
+	var buf bytes.Buffer
+	var leaving atomic.Bool
+	log := slog.New(leavingFilter{slog.NewTextHandler(&buf, nil), &leaving}).With("target", "livekit")
+	log.Error("failed to negotiate the publisher: closed")
+	leaving.Store(true)
+	log.Error("failed to negotiate the publisher: closed again")
+	log.Error("something else")
+	out := buf.String()
+	if !strings.Contains(out, "publisher: closed\"") || strings.Contains(out, "closed again") || !strings.Contains(out, "something else") {
+		t.Errorf("filtered log:\n%s", out)
 	}
 }
