@@ -515,7 +515,7 @@ func TestEveryRoomEventKindIsTranslatedOrListed(t *testing.T) {
 	}
 }
 
-func TestEventsNotSurfacedGiveTheirHandlesBack(t *testing.T) {
+func TestUnhandledStreamsAndDataTracksGiveTheirHandlesBack(t *testing.T) {
 	r, n := testRoom(t)
 	r.handleEvent(&pb.RoomEvent{RoomHandle: proto.Uint64(1), Message: &pb.RoomEvent_DataTrackPublished{DataTrackPublished: &pb.DataTrackPublished{
 		Track: &pb.OwnedRemoteDataTrack{Handle: oh(40)}}}})
