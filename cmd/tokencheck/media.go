@@ -101,8 +101,8 @@ type probe struct {
 	aud            audioRecv
 	vid            videoRecv
 	audioSubscribe atomic.Bool
-	leaving        atomic.Bool // cleanup began (see leavingFilter)
 	videoSubscribe atomic.Bool
+	leaving        atomic.Bool // cleanup began (see leavingFilter)
 
 	// Receivers and echoes B starts from its event loop, stopped by cleanup.
 	mu       sync.Mutex
