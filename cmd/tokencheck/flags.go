@@ -55,6 +55,20 @@ type config struct {
 
 	json      bool
 	showToken bool
+
+	media mediaConfig
+}
+
+// mediaConfig is what --media and its companions ask for (see media.go).
+type mediaConfig struct {
+	on              bool
+	peerToken       string        // --peer-token: the second participant's token (literal source)
+	peerIdentity    string        // --peer-identity: overrides the derived identity + "-peer"
+	duration        time.Duration // --media-duration
+	audio, video    bool          // what A publishes (--media-audio-only / --media-video-only)
+	maxAudioLatency time.Duration // 0: no threshold
+	maxVideoLatency time.Duration
+	minFPS          float64
 }
 
 type header struct{ name, value string }
@@ -77,10 +91,12 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 const exitCodesText = `
 Exit codes: 0 ok, 1 token fetch or validation failed, 2 usage error,
 3 joining failed, 4 --expect-refresh and no refresh arrived,
+5 a --media check or threshold failed,
 130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).
 `
 
 const usageText = `Usage: tokencheck <source> [request options] [--join [--watch D] [--expect-refresh]] [--json]
+       tokencheck <source> [request options] --join --media [--media-duration D] [thresholds] [--json]
 
 Fetches a LiveKit access token from a token source, shows and validates its
 claims, and optionally joins the room through the native SDK and watches for
@@ -97,6 +113,12 @@ Sources (exactly one):
   --dev                          start a local livekit-server and token endpoint (no account needed)
 Without a source flag, the environment picks the minter (key and secret set) or
 the development token server (sandbox id set).
+
+--media joins a second participant (B) with a second token: fetched from the same
+source for the identity + "-peer" (or --peer-identity), or --peer-token with a
+literal --token. A publishes a tone-burst audio track and a frame-counter video
+track, B receives both, then data and RPC round trips run between them; each
+check is reported (JSON event "media_check") and a failed one exits 5.
 
 Flags:
 `
@@ -137,6 +159,17 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.DurationVar(&c.leeway, "leeway", 0, "count the token as expired this long before its exp")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per line on stdout")
 	fs.BoolVar(&c.showToken, "show-token", false, "print the full token (it is a bearer credential)")
+
+	fs.BoolVar(&c.media.on, "media", false, "join a second participant and check audio, video, data and RPC between them (implies --join)")
+	fs.StringVar(&c.media.peerToken, "peer-token", "", "the second participant's `token` for --media with --token")
+	fs.StringVar(&c.media.peerIdentity, "peer-identity", "", "`identity` to fetch the second participant's token for (default: the first identity + \"-peer\")")
+	fs.DurationVar(&c.media.duration, "media-duration", 5*time.Second, "how `long` A publishes audio and video for --media")
+	var audioOnly, videoOnly bool
+	fs.BoolVar(&audioOnly, "media-audio-only", false, "--media without video")
+	fs.BoolVar(&videoOnly, "media-video-only", false, "--media without audio")
+	fs.DurationVar(&c.media.maxAudioLatency, "max-audio-latency", 0, "fail (exit 5) when the median audio glass-to-glass latency exceeds `D`")
+	fs.DurationVar(&c.media.maxVideoLatency, "max-video-latency", 0, "fail (exit 5) when the median video glass-to-glass latency exceeds `D`")
+	fs.Float64Var(&c.media.minFPS, "min-fps", 0, "fail (exit 5) when B receives fewer video frames per second than `N`")
 
 	// The flag package prints the usage on every parse error; the caller
 	// prints just the error and a hint, so the usage goes out only for -h.
@@ -198,6 +231,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if c.watch > 0 || c.expectRefresh {
 		c.join = true
+	}
+	if err := c.checkMedia(set, audioOnly, videoOnly); err != nil {
+		return nil, err
 	}
 
 	if err := c.pickSource(set, dev, getenv); err != nil {
@@ -312,12 +348,61 @@ func (c *config) pickSource(set map[string]bool, dev bool, getenv func(string) s
 	only("header", overHTTP)
 	only("method", overHTTP)
 	only("url", c.source == srcLiteral || c.source == srcMinter)
+	// A configurable source fetches the peer's token itself; a literal one cannot.
+	only("peer-token", c.source == srcLiteral)
+	only("peer-identity", c.source != srcLiteral)
 	for _, f := range []string{"room", "identity", "name", "metadata", "attribute", "agent-name", "agent-metadata", "agent-deployment"} {
 		only(f, c.source != srcLiteral)
 	}
 	if len(stray) > 0 {
 		sort.Strings(stray)
 		return usagef("%s cannot be used with the %s source", strings.Join(stray, ", "), c.source)
+	}
+	if c.media.on && c.source == srcLiteral && c.media.peerToken == "" {
+		return usagef("--media with --token needs --peer-token for the second participant (a literal source cannot fetch one)")
+	}
+	return nil
+}
+
+// checkMedia validates the --media flags: the companions need --media, the
+// audio-only and video-only switches exclude each other, and a threshold
+// must concern a kind that is published.
+func (c *config) checkMedia(set map[string]bool, audioOnly, videoOnly bool) error {
+	m := &c.media
+	if !m.on {
+		var stray []string
+		for _, f := range []string{"peer-token", "peer-identity", "media-duration", "media-audio-only", "media-video-only", "max-audio-latency", "max-video-latency", "min-fps"} {
+			if set[f] {
+				stray = append(stray, "--"+f)
+			}
+		}
+		if len(stray) > 0 {
+			return usagef("%s needs --media", strings.Join(stray, ", "))
+		}
+		return nil
+	}
+	c.join = true
+	if c.watch > 0 {
+		return usagef("--watch cannot be used with --media (--media-duration says how long it runs)")
+	}
+	if audioOnly && videoOnly {
+		return usagef("choose --media-audio-only or --media-video-only, not both")
+	}
+	m.audio, m.video = !videoOnly, !audioOnly
+	if m.duration <= 0 {
+		return usagef("--media-duration must be positive")
+	}
+	if m.maxAudioLatency < 0 || m.maxVideoLatency < 0 {
+		return usagef("--max-audio-latency and --max-video-latency must not be negative")
+	}
+	if m.minFPS < 0 || m.minFPS != m.minFPS {
+		return usagef("--min-fps must be a non-negative number")
+	}
+	if set["max-audio-latency"] && !m.audio {
+		return usagef("--max-audio-latency cannot be used with --media-video-only")
+	}
+	if (set["max-video-latency"] || set["min-fps"]) && !m.video {
+		return usagef("--max-video-latency and --min-fps cannot be used with --media-audio-only")
 	}
 	return nil
 }

@@ -10,6 +10,7 @@
 //	tokencheck --sandbox-id my-sandbox-1a2b                        # or $LIVEKIT_SANDBOX_ID
 //	tokencheck --api-key K --api-secret S --url ws://localhost:7880 --room r --attribute k=v
 //	tokencheck --dev --join --watch 15s --expect-refresh           # local server, no account
+//	tokencheck --dev --join --media --json                         # audio, video, data, RPC between two participants
 //
 // Exactly one source is used: --token/--url (literal), --endpoint (HTTP token
 // endpoint, with repeatable --header and --method), --sandbox-id (LiveKit
@@ -29,16 +30,32 @@
 // interrupted run exits 130 (143). --timeout bounds the fetch and the
 // connect.
 //
+// --media (implies --join) joins a second participant, B, with a second
+// token: a configurable source is asked for the identity + "-peer" (or
+// --peer-identity) in the same room; with a literal --token, B's token is
+// --peer-token. A publishes a microphone track of 1 kHz tone bursts (100 ms
+// every 500 ms) and a 320x240, 30 fps camera track whose picture carries the
+// frame counter as black and white blocks; B subscribes to both, detects the
+// burst onsets and reads the counters back, so glass-to-glass latency is
+// measured on one clock. Then A sends data packets that B echoes and calls an
+// RPC method B registered. Each check is one "media_check" event (audio,
+// video, data, rpc, steps), then "media_result". --media-duration D (5s),
+// --media-audio-only, --media-video-only; thresholds --max-audio-latency,
+// --max-video-latency, --min-fps.
+//
 // Output is a readable summary (with a progress spinner on stderr when it is
 // a terminal), or with --json one JSON object per line on stdout, each with an
 // "event" field: dev, token, connected, token_refreshed,
 // participant_connected, participant_disconnected, reconnecting, reconnected,
-// room_sid, disconnected, error. The token is printed only with --show-token;
-// otherwise only its redacted form appears, in output and in errors alike.
+// room_sid, disconnected, error; with --media also media_check and
+// media_result (and a second token event with "role": "peer"). The token
+// is printed only with --show-token; otherwise only its redacted form
+// appears, in output and in errors alike.
 //
 // Exit codes: 0 ok; 1 fetching or validating the token failed; 2 usage
 // error; 3 joining failed (or the server ended the session early); 4
-// --expect-refresh and no refresh arrived; 130 interrupted by SIGINT
+// --expect-refresh and no refresh arrived; 5 a --media check or threshold
+// failed (the error event names the check and why); 130 interrupted by SIGINT
 // (Ctrl-C); 143 terminated by SIGTERM. An interrupted run exits 130 or 143
 // whatever it was doing, as a shell reports a command killed by the signal.
 //

@@ -30,9 +30,10 @@ type devEvent struct {
 // tokenEvent is what the fetched token says. Times are RFC 3339 (UTC), null
 // when the token lacks the claim.
 type tokenEvent struct {
-	Event      string            `json:"event"`  // "token"
-	Source     string            `json:"source"` // literal, endpoint, sandbox, minter or dev
-	From       string            `json:"from"`   // the endpoint URL (without query) or the minter's key
+	Event      string            `json:"event"`          // "token"
+	Role       string            `json:"role,omitempty"` // "peer" for --media's second participant
+	Source     string            `json:"source"`         // literal, endpoint, sandbox, minter or dev
+	From       string            `json:"from"`           // the endpoint URL (without query) or the minter's key
 	ServerURL  string            `json:"server_url"`
 	Identity   string            `json:"identity"`
 	Name       string            `json:"name"`
@@ -175,7 +176,11 @@ func (p *printer) token(ev tokenEvent) {
 	if tok == "" {
 		tok = ev.TokenRedacted + "  (--show-token prints it)"
 	}
-	fmt.Fprintf(&b, "token %s\n", tok)
+	if ev.Role != "" {
+		fmt.Fprintf(&b, "%s token %s\n", ev.Role, tok)
+	} else {
+		fmt.Fprintf(&b, "token %s\n", tok)
+	}
 	row("source", ev.Source+" ("+ev.From+")")
 	row("server", ev.ServerURL)
 	row("room", ev.Room)
@@ -428,4 +433,199 @@ func (sw scrubWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// The --media events. Each check is one "media_check" object with "check"
+// naming it and "ok"; durations are milliseconds (0.1 ms resolution), null
+// when nothing was measured. A failed check also has "error", and is
+// repeated as an "error" event with stage "media".
+
+// audioCheck: B's reading of A's tone bursts.
+type audioCheck struct {
+	Event           string   `json:"event"` // "media_check"
+	Check           string   `json:"check"` // "audio"
+	OK              bool     `json:"ok"`
+	Received        bool     `json:"received"`
+	Frames          int      `json:"frames"`      // frames B read
+	FramesLost      int      `json:"frames_lost"` // missing from B's 10 ms cadence, plus frames B read too late
+	SampleRate      int      `json:"sample_rate"`
+	Channels        int      `json:"channels"`
+	ToneHz          *float64 `json:"tone_hz"` // strongest frequency in the bursts at B
+	SentToneHz      float64  `json:"sent_tone_hz"`
+	BurstsSent      int      `json:"bursts_sent"`
+	BurstsDetected  int      `json:"bursts_detected"`
+	LatencyMedianMS *float64 `json:"latency_median_ms"` // burst onset at A's capture to onset at B
+	LatencyP90MS    *float64 `json:"latency_p90_ms"`
+	FirstAudioMS    *float64 `json:"first_audio_ms"`           // A's first capture to the first onset at B (the first burst starts 250 ms in)
+	MaxLatencyMS    *float64 `json:"max_latency_ms,omitempty"` // --max-audio-latency
+	Error           string   `json:"error,omitempty"`
+}
+
+// videoCheck: B's reading of A's frame counter.
+type videoCheck struct {
+	Event           string   `json:"event"` // "media_check"
+	Check           string   `json:"check"` // "video"
+	OK              bool     `json:"ok"`
+	Received        bool     `json:"received"`
+	Width           int      `json:"width"` // of the last frame B read
+	Height          int      `json:"height"`
+	SentWidth       int      `json:"sent_width"`
+	SentHeight      int      `json:"sent_height"`
+	FPS             *float64 `json:"fps"` // new frames per second at B
+	SentFPS         float64  `json:"sent_fps"`
+	FramesSent      int      `json:"frames_sent"`
+	FramesReceived  int      `json:"frames_received"`
+	FramesDecoded   int      `json:"frames_decoded"`    // frames whose counter B could read
+	FramesLost      int      `json:"frames_lost"`       // counters from B's first to A's last that B never read
+	LatencyMedianMS *float64 `json:"latency_median_ms"` // capture at A to arrival at B, per frame
+	LatencyP90MS    *float64 `json:"latency_p90_ms"`
+	FirstVideoMS    *float64 `json:"first_video_ms"`
+	MaxLatencyMS    *float64 `json:"max_latency_ms,omitempty"` // --max-video-latency
+	MinFPS          *float64 `json:"min_fps,omitempty"`        // --min-fps
+	Error           string   `json:"error,omitempty"`
+}
+
+// roundTripCheck: data packets A sends and B echoes, or RPC calls from A to B.
+type roundTripCheck struct {
+	Event       string   `json:"event"` // "media_check"
+	Check       string   `json:"check"` // "data" or "rpc"
+	OK          bool     `json:"ok"`
+	Attempts    int      `json:"attempts"`
+	RoundTrips  int      `json:"round_trips"` // answered
+	RTTMedianMS *float64 `json:"rtt_median_ms"`
+	RTTMaxMS    *float64 `json:"rtt_max_ms"`
+	Error       string   `json:"error,omitempty"`
+}
+
+func (c *roundTripCheck) finish(rtts []time.Duration) {
+	c.RoundTrips = len(rtts)
+	c.RTTMedianMS, c.RTTMaxMS = percentileMS(rtts, 0.5), percentileMS(rtts, 1)
+	c.OK = c.Error == "" && c.RoundTrips == c.Attempts
+}
+
+// stepsCheck: how long each step took.
+type stepsCheck struct {
+	Event            string   `json:"event"` // "media_check"
+	Check            string   `json:"check"` // "steps"
+	OK               bool     `json:"ok"`
+	TokenFetchMS     float64  `json:"token_fetch_ms"`
+	PeerTokenFetchMS float64  `json:"peer_token_fetch_ms"`
+	JoinAMS          float64  `json:"join_a_ms"`
+	JoinBMS          float64  `json:"join_b_ms"`
+	PublishMS        float64  `json:"publish_ms"`     // A's tracks published
+	FirstAudioMS     *float64 `json:"first_audio_ms"` // from A's first capture
+	FirstVideoMS     *float64 `json:"first_video_ms"`
+}
+
+// mediaResult ends a --media run: ok, or the checks that failed.
+type mediaResult struct {
+	Event      string   `json:"event"` // "media_result"
+	OK         bool     `json:"ok"`
+	Failed     []string `json:"failed"`
+	DurationMS float64  `json:"duration_ms"` // --media-duration
+}
+
+func status(ok bool) string {
+	if ok {
+		return "ok    "
+	}
+	return "FAILED"
+}
+
+func fmtMS(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	if *v < 1 {
+		return fmt.Sprintf("%.1fms", *v)
+	}
+	return fmtDur(time.Duration(*v * float64(time.Millisecond)))
+}
+
+func fmtHz(v *float64) string {
+	if v == nil {
+		return "no tone"
+	}
+	return fmt.Sprintf("%.1f Hz", *v)
+}
+
+func fmtFPS(v *float64) string {
+	if v == nil {
+		return "no"
+	}
+	return fmt.Sprintf("%.1f", *v)
+}
+
+func withError(s, err string) string {
+	if err != "" {
+		return s + "\n         " + err
+	}
+	return s
+}
+
+func (c audioCheck) human() string {
+	s := fmt.Sprintf("audio  %s %d frames (%d Hz, %d ch), tone %s, %d/%d bursts, latency median %s p90 %s, %d frames lost",
+		status(c.OK), c.Frames, c.SampleRate, c.Channels, fmtHz(c.ToneHz), c.BurstsDetected, c.BurstsSent,
+		fmtMS(c.LatencyMedianMS), fmtMS(c.LatencyP90MS), c.FramesLost)
+	return withError(s, c.Error)
+}
+
+func (c videoCheck) human() string {
+	s := fmt.Sprintf("video  %s %dx%d (sent %dx%d), %s fps (sent %g), %d/%d frames read, latency median %s p90 %s, %d frames lost",
+		status(c.OK), c.Width, c.Height, c.SentWidth, c.SentHeight, fmtFPS(c.FPS), c.SentFPS, c.FramesDecoded, c.FramesSent,
+		fmtMS(c.LatencyMedianMS), fmtMS(c.LatencyP90MS), c.FramesLost)
+	return withError(s, c.Error)
+}
+
+func (c roundTripCheck) human() string {
+	s := fmt.Sprintf("%-6s %s %d/%d round trips, median %s, max %s", c.Check, status(c.OK), c.RoundTrips, c.Attempts,
+		fmtMS(c.RTTMedianMS), fmtMS(c.RTTMaxMS))
+	return withError(s, c.Error)
+}
+
+func (c stepsCheck) human() string {
+	return fmt.Sprintf("steps         token %s, peer token %s, join A %s, join B %s, publish %s, first audio %s, first video %s",
+		fmtMS(&c.TokenFetchMS), fmtMS(&c.PeerTokenFetchMS), fmtMS(&c.JoinAMS), fmtMS(&c.JoinBMS), fmtMS(&c.PublishMS),
+		fmtMS(c.FirstAudioMS), fmtMS(c.FirstVideoMS))
+}
+
+// mediaCheck prints one check: ev as JSON (its Event field set here), or
+// the human line.
+func (p *printer) mediaCheck(ev any, human string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		switch c := ev.(type) {
+		case audioCheck:
+			c.Event = "media_check"
+			ev = c
+		case videoCheck:
+			c.Event = "media_check"
+			ev = c
+		case roundTripCheck:
+			c.Event = "media_check"
+			ev = c
+		case stepsCheck:
+			c.Event = "media_check"
+			ev = c
+		}
+		p.emitJSON(ev)
+		return
+	}
+	p.human(p.stdout, "%s\n", human)
+}
+
+func (p *printer) mediaResult(ev mediaResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ev.Event = "media_result"
+	if p.json {
+		p.emitJSON(ev)
+		return
+	}
+	if ev.OK {
+		p.human(p.stdout, "media  ok     every check passed\n")
+	} else {
+		p.human(p.stdout, "media  FAILED %s\n", strings.Join(ev.Failed, ", "))
+	}
 }

@@ -25,6 +25,7 @@ const (
 	exitUsage     = 2 // bad command line
 	exitJoin      = 3 // joining the room failed, or the server ended the session early
 	exitNoRefresh = 4 // --expect-refresh and no refresh arrived
+	exitMedia     = 5 // --media: a check or a threshold failed
 
 	exitInterrupted = 130 // SIGINT (Ctrl-C): 128 + 2, as shells report it
 	exitTerminated  = 143 // SIGTERM: 128 + 15
@@ -88,14 +89,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	src, where, err := newSource(cfg, env)
+	src, peerSrc, where, err := newSource(cfg, env)
 	if err != nil {
 		out.fail("fetch", err.Error())
 		return exitToken
 	}
 	fetchCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	stop := out.progress(func() string { return "fetching token from " + where + "..." })
+	fetchStart := time.Now()
 	resp, err := src.Fetch(fetchCtx)
+	fetched := time.Now()
 	stop()
 	cancel()
 	if err != nil {
@@ -120,21 +123,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !cfg.join {
 		return exitOK
 	}
+	if cfg.media.on {
+		p := &probe{cfg: cfg, out: out, sec: sec, start: start, peerSrc: peerSrc, where: where}
+		p.steps.TokenFetchMS = ms(fetched.Sub(fetchStart))
+		return p.run(ctx, resp)
+	}
 	return join(ctx, cfg, resp, out, sec, start)
 }
 
 // newSource builds the Fixed source cfg asks for and a short description of
-// it for messages (no secrets in it).
-func newSource(cfg *config, env *devenv.Env) (tokensource.Fixed, string, error) {
+// it for messages (no secrets in it). peer is the configurable source under
+// it, for --media to fetch the second participant's token (nil for a literal
+// token).
+func newSource(cfg *config, env *devenv.Env) (src tokensource.Fixed, peer tokensource.Configurable, where string, err error) {
+	if cfg.source == srcLiteral {
+		return tokensource.Literal(tokensource.Response{ServerURL: cfg.url, ParticipantToken: cfg.token}), nil, "command line", nil
+	}
+	c, where, err := configurable(cfg, env)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return tokensource.Bind(c, cfg.req), c, where, nil
+}
+
+func configurable(cfg *config, env *devenv.Env) (tokensource.Configurable, string, error) {
 	switch cfg.source {
-	case srcLiteral:
-		return tokensource.Literal(tokensource.Response{ServerURL: cfg.url, ParticipantToken: cfg.token}), "command line", nil
 	case srcMinter:
 		m, err := tokensource.NewMinter(cfg.apiKey, cfg.apiSecret, cfg.url)
 		if err != nil {
 			return nil, "", err
 		}
-		return tokensource.Bind(m, cfg.req), "API key " + cfg.apiKey, nil
+		return m, "API key " + cfg.apiKey, nil
 	case srcEndpoint, srcDev:
 		u := cfg.endpoint
 		if cfg.source == srcDev {
@@ -144,7 +163,7 @@ func newSource(cfg *config, env *devenv.Env) (tokensource.Fixed, string, error) 
 		if err != nil {
 			return nil, "", err
 		}
-		return tokensource.Bind(e, cfg.req), tokensource.RedactURL(u), nil
+		return e, tokensource.RedactURL(u), nil
 	case srcSandbox:
 		opts := endpointOptions(cfg)
 		if cfg.sandboxBase != "" {
@@ -154,7 +173,7 @@ func newSource(cfg *config, env *devenv.Env) (tokensource.Fixed, string, error) 
 		if err != nil {
 			return nil, "", err
 		}
-		return tokensource.Bind(e, cfg.req), tokensource.RedactURL(e.URL()), nil
+		return e, tokensource.RedactURL(e.URL()), nil
 	}
 	return nil, "", fmt.Errorf("unknown source %q", cfg.source)
 }
