@@ -79,6 +79,15 @@ func TestClusterParticipantsOnDifferentNodesShareARoom(t *testing.T) {
 	}
 	waitFor(t, evB, 10*time.Second, func(e livekit.DataReceived) bool { return string(e.Data) == "via node 0" && e.From == "a" })
 	waitFor(t, evA, 10*time.Second, func(e livekit.DataReceived) bool { return string(e.Data) == "via node 1" && e.From == "b" })
+	// Audio crosses the nodes too: A (relayed) publishes a tone, B (on the host) hears it.
+	publishTone(t, a, 440)
+	sub := waitFor[livekit.TrackSubscribed](t, evB, 20*time.Second, nil)
+	st, err := livekit.NewAudioStream(sub.Track, livekit.AudioStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hearTone(t, ctxFor(t, 20*time.Second), st, 440, time.Second)
 	// Both nodes refresh tokens.
 	for _, ev := range []*events{evA, evB} {
 		ref := waitFor[livekit.TokenRefreshed](t, ev, 10*time.Second, nil)

@@ -79,6 +79,20 @@ func TestLoadRoomsExchangeData(t *testing.T) {
 	t.Logf("%d concurrent connects: all in %v; each median %v p90 %v max %v", 2*rooms, time.Since(start).Round(time.Millisecond),
 		percentile(lat, 50).Round(time.Millisecond), percentile(lat, 90).Round(time.Millisecond), percentile(lat, 100).Round(time.Millisecond))
 
+	// Audio flows in every room for the rest of the run: each a publishes a tone, each b reads
+	// its stream (checked once the data has gone through).
+	streams := make([]*livekit.AudioStream, len(pairs))
+	for i, p := range pairs {
+		publishTone(t, p.a, 440)
+		sub := waitFor[livekit.TrackSubscribed](t, p.ev, 30*time.Second, nil)
+		st, err := livekit.NewAudioStream(sub.Track, livekit.AudioStreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams[i] = st
+		defer st.Close()
+	}
+
 	// Every a sends numbered packets; every b must get all of them, in order.
 	for _, p := range pairs {
 		wg.Add(1)
@@ -117,6 +131,10 @@ func TestLoadRoomsExchangeData(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+
+	for i, st := range streams {
+		t.Run(fmt.Sprintf("audio-%d", i), func(t *testing.T) { hearTone(t, ctxFor(t, 20*time.Second), st, 440, 500*time.Millisecond) })
 	}
 
 	t0 := time.Now()
