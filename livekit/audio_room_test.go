@@ -73,6 +73,12 @@ func publishTone(t *testing.T, r *livekit.Room, freq float64) (pub *livekit.Loca
 // jitter buffer settle) and checks it is a tone of freq Hz at a plausible level.
 func hearTone(t *testing.T, ctx context.Context, st *livekit.AudioStream, freq float64, d time.Duration) {
 	t.Helper()
+	hearToneWithin(t, ctx, st, freq, 5, d)
+}
+
+// hearToneWithin is hearTone with a frequency tolerance of tol Hz.
+func hearToneWithin(t *testing.T, ctx context.Context, st *livekit.AudioStream, freq, tol float64, d time.Duration) {
+	t.Helper()
 	var got []int16
 	skip := 48000 * 3 / 10
 	for len(got) < skip+int(d.Seconds()*48000) {
@@ -83,8 +89,8 @@ func hearTone(t *testing.T, ctx context.Context, st *livekit.AudioStream, freq f
 		got = append(got, f.Data...)
 	}
 	got = got[skip:]
-	if f := dsp.DominantFrequency(got, 48000, 200, 2000, 1); math.Abs(f-freq) > 5 {
-		t.Fatalf("dominant frequency %.1f Hz, want %.0f±5", f, freq)
+	if f := dsp.DominantFrequency(got, 48000, 200, 2000, 1); math.Abs(f-freq) > tol {
+		t.Fatalf("dominant frequency %.1f Hz, want %.0f±%.0f", f, freq, tol)
 	}
 	if rms := dsp.RMS(got); rms < 3000 || rms > 14000 {
 		t.Fatalf("RMS %.0f, want about %.0f (a 12000 peak tone)", rms, 12000/math.Sqrt2)

@@ -134,7 +134,11 @@ func TestLoadRoomsExchangeData(t *testing.T) {
 	}
 
 	for i, st := range streams {
-		t.Run(fmt.Sprintf("audio-%d", i), func(t *testing.T) { hearTone(t, ctxFor(t, 20*time.Second), st, 440, 500*time.Millisecond) })
+		// At full size two cores run 20 encoders, 20 decoders and the server: the engine's
+		// jitter buffer stretches late audio, which moves a 440 Hz tone by up to ~8 Hz.
+		t.Run(fmt.Sprintf("audio-%d", i), func(t *testing.T) {
+			hearToneWithin(t, ctxFor(t, 20*time.Second), st, 440, 15, 500*time.Millisecond)
+		})
 	}
 
 	t0 := time.Now()
