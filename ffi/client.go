@@ -193,6 +193,9 @@ func (c *Client) Err() error {
 // onEvent is called by the C callback on a library thread. It must only copy and enqueue.
 func onEvent(b []byte) {
 	if c := active.Load(); c != nil {
+		if c.deliverDirect(b) {
+			return
+		}
 		c.events.Push(b)
 	}
 }

@@ -837,3 +837,53 @@ func TestLevelOffForwardsNothing(t *testing.T) {
 		t.Fatalf("%d records reached the handler with logging off", n)
 	}
 }
+
+// A capture's completion goes from the callback straight to its waiter, decoded there; an
+// abandoned one still reaches its Late func through the dispatcher.
+func TestDirectCompletionsReachTheirWaiter(t *testing.T) {
+	c := client(t)
+	addr := "ws://" + testnet.SilentListener(t)
+	// Any registered call will do as the waiter; the completion is emitted by hand.
+	call, err := c.Start(connectRequest(addr, 0, 2*time.Second), CallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := waitKey{kind: eventOneof.Fields().ByName("capture_audio_frame").Number(), id: call.ID()}
+	w := &waiter{done: make(chan result, 1)}
+	c.mu.Lock()
+	c.waiters[key] = w
+	c.mu.Unlock()
+	emit(t, &pb.FfiEvent{Message: &pb.FfiEvent_CaptureAudioFrame{CaptureAudioFrame: &pb.CaptureAudioFrameCallback{
+		AsyncId: proto.Uint64(call.ID()), Error: proto.String("queue full")}}})
+	select {
+	case r := <-w.done:
+		if r.raw == nil {
+			t.Fatal("the completion did not take the direct path")
+		}
+		ev, err := r.event()
+		if err != nil || ev.GetCaptureAudioFrame().GetAsyncId() != call.ID() || ev.GetCaptureAudioFrame().GetError() != "queue full" {
+			t.Fatalf("decoded %v, %v", ev, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the direct completion never arrived")
+	}
+	// Abandoned: the same kind goes through the dispatcher to Late.
+	late := make(chan *pb.FfiEvent, 1)
+	w2 := &waiter{done: make(chan result, 1), abandoned: true, opts: CallOptions{Late: func(ev *pb.FfiEvent) { late <- ev }}}
+	key.id++
+	c.mu.Lock()
+	c.waiters[key] = w2
+	c.mu.Unlock()
+	emit(t, &pb.FfiEvent{Message: &pb.FfiEvent_CaptureAudioFrame{CaptureAudioFrame: &pb.CaptureAudioFrameCallback{AsyncId: proto.Uint64(key.id)}}})
+	select {
+	case ev := <-late:
+		if ev.GetCaptureAudioFrame().GetAsyncId() != key.id {
+			t.Fatalf("late got %v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the abandoned completion never reached Late")
+	}
+	if _, err := call.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"fmt"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -170,7 +171,20 @@ type waiter struct {
 
 type result struct {
 	ev  *pb.FfiEvent
+	raw []byte // a completion delivered straight from the callback, decoded by the waiter
 	err error
+}
+
+// event returns the completion, decoding it on the waiting goroutine if it came raw.
+func (r result) event() (*pb.FfiEvent, error) {
+	if r.raw == nil || r.err != nil {
+		return r.ev, r.err
+	}
+	var ev pb.FfiEvent
+	if err := proto.Unmarshal(r.raw, &ev); err != nil {
+		return nil, fmt.Errorf("livekit ffi: undecodable completion: %w", err)
+	}
+	return &ev, nil
 }
 
 // Call is an asynchronous request on its way: its id is registered before the request is
@@ -231,7 +245,7 @@ func (call *Call) ID() uint64 { return call.key.id }
 func (call *Call) Wait(ctx context.Context) (*pb.FfiEvent, error) {
 	select {
 	case r := <-call.w.done:
-		return r.ev, r.err
+		return r.event()
 	case <-ctx.Done():
 	}
 	if call.c.abandon(call.key) {
@@ -239,7 +253,7 @@ func (call *Call) Wait(ctx context.Context) (*pb.FfiEvent, error) {
 	}
 	// The dispatcher (or FailOwner) took the waiter just now: the result is a moment away.
 	r := <-call.w.done
-	return r.ev, r.err
+	return r.event()
 }
 
 // Do sends an asynchronous request and waits for its completion event. A ctx that has already
@@ -359,4 +373,46 @@ func (c *Client) safely(what string, fn func()) {
 		}
 	}()
 	fn()
+}
+
+// directKinds are the completions that may skip the event queue and go from the library's
+// callback straight to their waiter: the hot, order-insensitive ones (a capture or a data
+// packet completes nothing that a later room event depends on). Saves a goroutine wake-up
+// per call; the waiter decodes the bytes.
+var directKinds = map[protowire.Number]bool{
+	protowire.Number(eventOneof.Fields().ByName("capture_audio_frame").Number()): true,
+	protowire.Number(eventOneof.Fields().ByName("publish_data").Number()):        true,
+}
+
+// deliverDirect hands raw, a serialized FfiEvent, to its waiter if it is a direct kind whose
+// waiter still waits and wants no hook run on the dispatcher. It runs on the library's
+// thread: it only reads a few bytes, takes c.mu briefly and sends on a buffered channel.
+func (c *Client) deliverDirect(raw []byte) bool {
+	num, typ, n := protowire.ConsumeTag(raw)
+	if n < 0 || typ != protowire.BytesType || !directKinds[num] {
+		return false
+	}
+	inner, m := protowire.ConsumeBytes(raw[n:])
+	if m < 0 {
+		return false
+	}
+	f, ft, k := protowire.ConsumeTag(inner)
+	if k < 0 || f != 1 || ft != protowire.VarintType {
+		return false
+	}
+	id, k2 := protowire.ConsumeVarint(inner[k:])
+	if k2 < 0 {
+		return false
+	}
+	key := waitKey{kind: protoreflect.FieldNumber(num), id: id}
+	c.mu.Lock()
+	w, ok := c.waiters[key]
+	if !ok || w.abandoned || w.opts.OnComplete != nil || w.opts.Late != nil {
+		c.mu.Unlock()
+		return false // the dispatcher handles it, in order
+	}
+	delete(c.waiters, key)
+	c.mu.Unlock()
+	w.done <- result{raw: raw} // buffered: never blocks
+	return true
 }
