@@ -213,7 +213,7 @@ func TestVideoReceivedFrameAsImage(t *testing.T) {
 // library accepts that).
 func TestVideoCaptureOtherSizeThanSource(t *testing.T) {
 	src, _, st := videoLoopback(t, 320, 240, livekit.VideoStreamOptions{})
-	got := captureUntil(t, src, st, solidI420(160, 96, 1, 2, 3))
+	got := captureUntil(t, src, st, solidI420(160, 96, 200, 60, 30))
 	if got.Width != 160 || got.Height != 96 {
 		t.Fatalf("got %dx%d, want 160x96", got.Width, got.Height)
 	}
