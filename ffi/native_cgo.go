@@ -184,6 +184,23 @@ func nativeRequest(req []byte) ([]byte, bool) {
 	return out, true
 }
 
+// nativeSend sends one serialized FfiRequest whose response is not needed (an asynchronous
+// request: the async id is ours) and drops the response without copying it.
+func nativeSend(req []byte) bool {
+	if len(req) == 0 {
+		return false
+	}
+	var res *C.uint8_t
+	var resLen C.size_t
+	h := C.lk_call_request((*C.uint8_t)(unsafe.Pointer(&req[0])), C.size_t(len(req)), &res, &resLen)
+	runtime.KeepAlive(req)
+	if h == 0 {
+		return false
+	}
+	C.lk_call_drop(h)
+	return true
+}
+
 func nativeDropHandle(id uint64) bool { return bool(C.lk_call_drop(C.uint64_t(id))) }
 
 func nativeDispose() { C.lk_call_dispose() }

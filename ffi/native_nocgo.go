@@ -11,6 +11,7 @@ func openNative(string) error               { return ErrNoCgo }
 func nativeVersion() string                 { return "" }
 func nativeInitialize(bool, string, string) {}
 func nativeRequest([]byte) ([]byte, bool)   { return nil, false }
+func nativeSend([]byte) bool                { return false }
 func nativeDropHandle(uint64) bool          { return false }
 func nativeDispose()                        {}
 func nativeCopy(uint64, uint64) []byte      { return nil }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -137,6 +138,31 @@ func (c *Client) Request(req proto.Message) (*pb.FfiResponse, error) {
 	return &resp, nil
 }
 
+// marshalBuffers reuse request encodings: the library reads a request only during the call.
+var marshalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// send sends an asynchronous request; its immediate response only repeats our async id, so it
+// is dropped unread.
+func (c *Client) send(env *pb.FfiRequest) error {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	bp := marshalBuffers.Get().(*[]byte)
+	defer marshalBuffers.Put(bp)
+	data, err := proto.MarshalOptions{}.MarshalAppend((*bp)[:0], env)
+	if err != nil {
+		return fmt.Errorf("livekit ffi: encode %s: %w", RequestName(env), err)
+	}
+	*bp = data
+	if !nativeSend(data) {
+		if !cgoEnabled {
+			return ErrNoCgo
+		}
+		return fmt.Errorf("%w: %s (the library logs the reason at error level)", ErrRequestFailed, RequestName(env))
+	}
+	return nil
+}
+
 // CallOptions tune an asynchronous call. The zero value is a plain call.
 type CallOptions struct {
 	// Owner groups calls that belong to one object (a room's handle, say): FailOwner ends them
@@ -193,8 +219,6 @@ type Call struct {
 	c   *Client
 	key waitKey
 	w   *waiter
-	// Response is the library's immediate answer (it carries the async id).
-	Response *pb.FfiResponse
 }
 
 // Start sends an asynchronous request: it picks a request_async_id, registers a waiter for the
@@ -229,12 +253,11 @@ func (c *Client) Start(req proto.Message, o CallOptions) (*Call, error) {
 	c.waiters[key] = w
 	c.mu.Unlock()
 
-	resp, err := c.Request(env)
-	if err != nil {
+	if err := c.send(env); err != nil {
 		c.forget(key)
 		return nil, err
 	}
-	return &Call{c: c, key: key, w: w, Response: resp}, nil
+	return &Call{c: c, key: key, w: w}, nil
 }
 
 // ID is the request_async_id the call was sent with.
