@@ -7,10 +7,8 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,16 +26,7 @@ func rsEnv(t *testing.T) (string, func(identity string) []string) {
 		testenv.Server(t)
 		t.Skip("native library not usable:", err)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the examples with")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(goBin, "build", "-o", dir+string(os.PathSeparator), "./rpc", "./send-file")
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOPROXY=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir := build(t, "rpc", "send-file")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	e, err := devenv.Start(ctx)
@@ -56,69 +45,20 @@ func rsEnv(t *testing.T) (string, func(identity string) []string) {
 	}
 }
 
-type rsProc struct {
-	cmd            *exec.Cmd
-	stdout, stderr lockedBuffer
-	done           chan struct{}
-}
-
-// lockedBuffer is a bytes.Buffer the process writes while the test may read it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func rsStart(t *testing.T, dir, name string, env []string, args ...string) *rsProc {
-	t.Helper()
-	p := &rsProc{cmd: exec.Command(filepath.Join(dir, name), args...), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
-	return p
-}
-
-// wait returns the exit code, failing the test after d.
-func (p *rsProc) wait(t *testing.T, d time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.cmd.ProcessState.ExitCode()
-	case <-time.After(d):
-		t.Fatalf("%s did not exit within %v; stderr:\n%s", p.cmd.Path, d, p.stderr.String())
-	}
-	return -1
-}
-
 func TestRPCExample(t *testing.T) {
 	dir, tok := rsEnv(t)
-	if code := rsStart(t, dir, "rpc", nil, "dance").wait(t, 10*time.Second); code != 2 {
+	if code := start(t, dir, "rpc", nil, "dance").wait(t, 10*time.Second); code != 2 {
 		t.Fatalf("bad mode: exit %d", code)
 	}
-	server := rsStart(t, dir, "rpc", tok("responder"), "serve")
-	call := rsStart(t, dir, "rpc", tok("caller"), "call", "--to", "responder", "--method", "reverse", "--payload", "héllo")
+	server := start(t, dir, "rpc", tok("responder"), "serve")
+	call := start(t, dir, "rpc", tok("caller"), "call", "--to", "responder", "--method", "reverse", "--payload", "héllo")
 	if code := call.wait(t, 60*time.Second); code != 0 {
 		t.Fatalf("call: exit %d, stderr:\n%s\nserver:\n%s", code, call.stderr.String(), server.stderr.String())
 	}
 	if got := strings.TrimSpace(call.stdout.String()); got != "olléh" {
 		t.Fatalf("reverse returned %q", got)
 	}
-	fail := rsStart(t, dir, "rpc", tok("caller2"), "call", "--to", "responder", "--method", "fail", "--payload", "nope")
+	fail := start(t, dir, "rpc", tok("caller2"), "call", "--to", "responder", "--method", "fail", "--payload", "nope")
 	if code := fail.wait(t, 60*time.Second); code != 1 || !strings.Contains(fail.stderr.String(), "error 1500: nope") {
 		t.Fatalf("fail: exit %d, stderr:\n%s", code, fail.stderr.String())
 	}
@@ -137,8 +77,8 @@ func TestSendFileExample(t *testing.T) {
 	if err := os.WriteFile(src, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	recv := rsStart(t, dir, "send-file", tok("bob"), "receive", "--dir", inbox, "--count", "1")
-	send := rsStart(t, dir, "send-file", tok("alice"), "send", "--to", "bob", src)
+	recv := start(t, dir, "send-file", tok("bob"), "receive", "--dir", inbox, "--count", "1")
+	send := start(t, dir, "send-file", tok("alice"), "send", "--to", "bob", src)
 	if code := send.wait(t, 60*time.Second); code != 0 {
 		t.Fatalf("send: exit %d, stderr:\n%s", code, send.stderr.String())
 	}

@@ -1,4 +1,4 @@
-package examples_test
+package examples
 
 import (
 	"bytes"
@@ -20,13 +20,7 @@ import (
 // buildVideoExamples builds publish-video and record-video into a temporary directory.
 func buildVideoExamples(t *testing.T) (publish, record string) {
 	t.Helper()
-	dir := t.TempDir()
-	for _, name := range []string{"publish-video", "record-video"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./"+name)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", name, err, out)
-		}
-	}
+	dir := build(t, "publish-video", "record-video")
 	return filepath.Join(dir, "publish-video"), filepath.Join(dir, "record-video")
 }
 
