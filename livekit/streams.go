@@ -302,6 +302,19 @@ func (w *streamWriter) close(ctx context.Context, op string, send func(context.C
 	return streamErr(op, se)
 }
 
+// adoptWriter takes over the writer an open request returned, unless the library refused or
+// the room is closing (then the handle goes back at once).
+func (p *LocalParticipant) adoptWriter(op string, se *pb.StreamError, id uint64) error {
+	if err := streamErr(op, se); err != nil {
+		return err
+	}
+	if !p.streams.addWriter(id) {
+		p.r.lib.drop(id)
+		return &RequestError{Op: op, Err: ErrClosed}
+	}
+	return nil
+}
+
 // TextStreamWriter sends a text stream piece by piece. Writes are serialized; Close ends the
 // stream. A writer left open is dropped when the room closes (the receivers see the stream
 // end with an error).
@@ -322,16 +335,11 @@ func (p *LocalParticipant) StreamText(ctx context.Context, opts StreamTextOption
 	if err != nil {
 		return nil, err
 	}
-	if err := streamErr(op, cb.GetError()); err != nil {
+	id := cb.GetWriter().GetHandle().GetId()
+	if err := p.adoptWriter(op, cb.GetError(), id); err != nil {
 		return nil, err
 	}
-	wr := cb.GetWriter()
-	id := wr.GetHandle().GetId()
-	if !p.streams.addWriter(id) {
-		p.r.lib.drop(id)
-		return nil, &RequestError{Op: op, Err: ErrClosed}
-	}
-	return &TextStreamWriter{streamWriter: streamWriter{p: p, id: id}, info: textInfoFrom(wr.GetInfo())}, nil
+	return &TextStreamWriter{streamWriter: streamWriter{p: p, id: id}, info: textInfoFrom(cb.GetWriter().GetInfo())}, nil
 }
 
 // WriteContext sends s as the stream's next piece and waits until it is sent.
@@ -393,16 +401,11 @@ func (p *LocalParticipant) StreamBytes(ctx context.Context, opts StreamBytesOpti
 	if err != nil {
 		return nil, err
 	}
-	if err := streamErr(op, cb.GetError()); err != nil {
+	id := cb.GetWriter().GetHandle().GetId()
+	if err := p.adoptWriter(op, cb.GetError(), id); err != nil {
 		return nil, err
 	}
-	wr := cb.GetWriter()
-	id := wr.GetHandle().GetId()
-	if !p.streams.addWriter(id) {
-		p.r.lib.drop(id)
-		return nil, &RequestError{Op: op, Err: ErrClosed}
-	}
-	return &ByteStreamWriter{streamWriter: streamWriter{p: p, id: id}, info: byteInfoFrom(wr.GetInfo())}, nil
+	return &ByteStreamWriter{streamWriter: streamWriter{p: p, id: id}, info: byteInfoFrom(cb.GetWriter().GetInfo())}, nil
 }
 
 // WriteContext sends b as the stream's next piece and waits until it is sent.
