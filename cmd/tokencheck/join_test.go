@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"os"
+	"github.com/livekit-ffi-go/sdk/internal/testenv"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -15,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
-	"github.com/livekit-ffi-go/sdk/internal/lkserver"
 	"github.com/livekit-ffi-go/sdk/internal/testnet"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -27,34 +23,10 @@ import (
 // both), where that is a failure. Run them inside a private network namespace
 // (scripts/netns.sh): WebRTC gathers candidates on every interface it finds.
 
-func required() bool {
-	return os.Getenv("LIVEKIT_REQUIRE_SERVER") == "1" || os.Getenv("LIVEKIT_REQUIRE_LIB") == "1"
-}
+// requireLib and requireDev are the project's one gate (internal/testenv).
+func requireLib(t *testing.T) { t.Helper(); testenv.Library(t) }
 
-// quiet is the one logger the tests load the library with (Load refuses a different one).
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-func requireLib(t *testing.T) {
-	t.Helper()
-	// Load honors LIVEKIT_LIB_PATH, so a wrong path there is caught here too.
-	if _, err := ffi.Load(ffi.Options{Logger: quiet}); err != nil {
-		if required() {
-			t.Fatalf("the native library is required here: %v", err)
-		}
-		t.Skipf("skipping: native library not available: %v", err)
-	}
-}
-
-func requireDev(t *testing.T) {
-	t.Helper()
-	requireLib(t)
-	if _, err := lkserver.Find(); err != nil {
-		if required() {
-			t.Fatalf("livekit-server is required here: %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
-}
+func requireDev(t *testing.T) { t.Helper(); testenv.Server(t) }
 
 // jwtLike matches anything shaped like a whole JWT.
 var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
