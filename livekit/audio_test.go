@@ -293,7 +293,7 @@ func TestAudioBadInputsAreRefusedAndTheProcessLives(t *testing.T) {
 	invalid("stereo frame into a mono source", src.CaptureFrame(ctx, media.NewAudioFrame(48000, 2, 480)))
 	invalid("nil frame", src.CaptureFrame(ctx, nil))
 	invalid("short frame", src.CaptureFrame(ctx, &media.AudioFrame{Data: make([]int16, 10), SampleRate: 48000, NumChannels: 1, SamplesPerChannel: 480}))
-	//nolint:staticcheck // a nil context on purpose
+	//lint:ignore SA1012 a nil context on purpose
 	invalid("nil context", src.CaptureFrame(nil, media.NewAudioFrame(48000, 1, 480)))
 
 	fast, err := livekit.NewAudioSource(livekit.AudioSourceOptions{FastPath: true})

@@ -20,6 +20,7 @@ func TestEncryptionOptionsFillRequiredFields(t *testing.T) {
 		o.GetEncryption().GetEncryptionType() != pb.EncryptionType_GCM || string(kp.GetSharedKey()) != "k" {
 		t.Fatalf("%v", o.GetEncryption())
 	}
+	//lint:ignore SA1019 checking that the deprecated field stays unset
 	if o.GetDataStream().GetMaxPayloadByteLength() != 1234 || o.E2Ee != nil {
 		t.Fatalf("%v", o)
 	}

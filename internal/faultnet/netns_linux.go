@@ -17,9 +17,8 @@ import (
 // NetNS is a private network namespace with only a loopback interface (up).
 // It lives until Close (and until processes started inside have exited).
 type NetNS struct {
-	mu     sync.Mutex
-	f      *os.File // /proc/thread-self/ns/net of the namespace; nil after Close
-	closed bool
+	mu sync.Mutex
+	f  *os.File // /proc/thread-self/ns/net of the namespace; nil after Close
 }
 
 // NewNetNS creates a network namespace with its loopback interface up. The
