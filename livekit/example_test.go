@@ -113,3 +113,21 @@ func ExampleLocalParticipant_PublishData() {
 		log.Fatal(err)
 	}
 }
+
+// Resend what matters after a reconnect: the library does not say which reliable packets
+// published while the connection was failing were lost. Rebuilt says the whole session was
+// rebuilt (participants dropped and re-added, tracks republished).
+func ExampleReconnected() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	for ev := range room.Events(ctx) {
+		if r, ok := ev.(livekit.Reconnected); ok {
+			log.Printf("reconnected (session rebuilt: %v); resending the last state", r.Rebuilt)
+			room.LocalParticipant().PublishData(ctx, []byte(`{"state":"..."}`), livekit.DataOptions{Topic: "state"})
+		}
+	}
+}
