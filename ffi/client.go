@@ -118,7 +118,9 @@ type Client struct {
 	mu       sync.Mutex
 	waiters  map[waitKey]*waiter
 	routes   map[routeKey]*Subscription
-	failed   error // sticky: a *PanicError or ErrDisposed
+	flights  map[uint64]*Flight
+	flightN  uint64 // flights ever made: the next one's index
+	failed   error  // sticky: a *PanicError or ErrDisposed
 	panicked *PanicError
 
 	handles atomic.Int64 // outstanding owned handles
@@ -140,6 +142,7 @@ func newClient(opts Options) (*Client, error) {
 		logs:    queue.New[[]logItem](),
 		waiters: map[waitKey]*waiter{},
 		routes:  map[routeKey]*Subscription{},
+		flights: map[uint64]*Flight{},
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -217,7 +220,7 @@ func (c *Client) routePanic(msg string) {
 		}
 	}
 	c.mu.Unlock()
-	c.failWaiters(func(*waiter) bool { return true }, perr)
+	c.failWaiters(all, perr)
 	if !first {
 		return
 	}

@@ -22,7 +22,7 @@ func (c *Client) Dispose() error {
 	c.mu.Lock()
 	c.failed = ErrDisposed
 	c.mu.Unlock()
-	c.failWaiters(func(*waiter) bool { return true }, ErrDisposed)
+	c.failWaiters(all, ErrDisposed)
 	if active.Load() == c {
 		active.Store(nil)
 	}

@@ -98,6 +98,17 @@ static uint64_t lk_call_request(const uint8_t *data, size_t len, const uint8_t *
 }
 
 static bool lk_call_drop(uint64_t h) { return lk_drop_handle(h); }
+
+// lk_call_send sends a request whose response is not needed and drops the response, in one
+// cgo call and with the out-parameters on the C stack (Go would move them to its heap).
+static bool lk_call_send(const uint8_t *data, size_t len) {
+	const uint8_t *res = NULL;
+	size_t res_len = 0;
+	uint64_t h = lk_request(data, len, &res, &res_len);
+	if (h == 0) return false;
+	lk_drop_handle(h);
+	return true;
+}
 static void lk_call_dispose(void) { lk_dispose(); }
 static const void *lk_ptr(uint64_t addr) { return (const void *)(uintptr_t)addr; }
 
@@ -190,15 +201,9 @@ func nativeSend(req []byte) bool {
 	if len(req) == 0 {
 		return false
 	}
-	var res *C.uint8_t
-	var resLen C.size_t
-	h := C.lk_call_request((*C.uint8_t)(unsafe.Pointer(&req[0])), C.size_t(len(req)), &res, &resLen)
+	ok := C.lk_call_send((*C.uint8_t)(unsafe.Pointer(&req[0])), C.size_t(len(req)))
 	runtime.KeepAlive(req)
-	if h == 0 {
-		return false
-	}
-	C.lk_call_drop(h)
-	return true
+	return bool(ok)
 }
 
 func nativeDropHandle(id uint64) bool { return bool(C.lk_call_drop(C.uint64_t(id))) }
@@ -227,5 +232,11 @@ func lkgoOnEvent(data *C.uint8_t, n C.size_t) {
 			reportCallbackPanic(r)
 		}
 	}()
+	if c := active.Load(); c != nil && n > 0 {
+		// A flight's completion is read in place; everything else is copied and queued.
+		if c.completeFlight(unsafe.Slice((*byte)(unsafe.Pointer(data)), int(n))) {
+			return
+		}
+	}
 	onEvent(C.GoBytes(unsafe.Pointer(data), C.int(n)))
 }

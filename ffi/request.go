@@ -330,26 +330,31 @@ func (c *Client) FailOwner(owner uint64, err error) int {
 	if owner == 0 {
 		return 0
 	}
-	return c.failWaiters(func(w *waiter) bool { return w.opts.Owner == owner }, err)
+	return c.failWaiters(func(o uint64) bool { return o == owner }, err)
 }
 
-// failWaiters removes the waiters match selects and fails those somebody waits for.
-func (c *Client) failWaiters(match func(*waiter) bool, err error) int {
+// all matches every owner.
+func all(uint64) bool { return true }
+
+// failWaiters removes the waiters (and ends the flights' pending calls) whose owner match
+// selects, and fails those somebody waits for.
+func (c *Client) failWaiters(match func(owner uint64) bool, err error) int {
 	var failed []*waiter
 	c.mu.Lock()
 	for k, w := range c.waiters {
-		if match(w) {
+		if match(w.opts.Owner) {
 			delete(c.waiters, k)
 			failed = append(failed, w)
 		}
 	}
+	flights := c.failFlightsLocked(match, err)
 	c.mu.Unlock()
 	for _, w := range failed {
 		if !w.abandoned {
 			w.done <- result{err: err} // buffered: never blocks
 		}
 	}
-	return len(failed)
+	return len(failed) + flights
 }
 
 // routeCompletion hands a completion to its waiter.
