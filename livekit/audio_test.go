@@ -238,8 +238,9 @@ func TestAudioConcurrentCapturesAreSerialized(t *testing.T) {
 	}
 }
 
-// A capture whose context ends while it is parked returns the context's error, and the next
-// capture still works (it waits for the parked one instead of colliding with it).
+// CaptureFrame returns once it has the frame, without waiting for the library; the capture
+// after it waits for its turn while the library holds that frame. A capture whose context ends
+// while it waits returns the context's error and is not captured; the next one works.
 func TestAudioCaptureHonorsContext(t *testing.T) {
 	testenv.Library(t)
 	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Millisecond})
@@ -247,23 +248,109 @@ func TestAudioCaptureHonorsContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	big := media.NewAudioFrame(48000, 1, 48000) // 1 s: parked for most of a second
 	if err := src.CaptureFrame(ctxFor(t, 5*time.Second), media.NewAudioFrame(48000, 1, 480)); err != nil {
+		t.Fatal(err)
+	}
+	// 1 s into a 10 ms queue: accepted at once, then held by the library for most of a second.
+	if err := src.CaptureFrame(ctxFor(t, 5*time.Second), media.NewAudioFrame(48000, 1, 48000)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := src.CaptureFrame(ctx, big); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("parked capture with an ended context: %v, want DeadlineExceeded", err)
+	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("capture waiting for its turn with an ended context: %v, want DeadlineExceeded", err)
+	}
+	// The refused frame is not on the playout clock: 1.01 s at most were captured.
+	if q := src.QueuedDuration(); q > 1010*time.Millisecond {
+		t.Fatalf("QueuedDuration %v counts a frame that was not captured", q)
+	}
+	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("capture with a context ended before the call: %v, want DeadlineExceeded", err)
 	}
 	if err := src.CaptureFrame(ctxFor(t, 5*time.Second), media.NewAudioFrame(48000, 1, 480)); err != nil {
 		t.Fatalf("capture after an abandoned one: %v", err)
+	}
+	if err := src.Flush(ctxFor(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
 	}
 	if err := src.ClearBuffer(); err != nil {
 		t.Fatal(err)
 	}
 	if q := src.QueuedDuration(); q != 0 {
 		t.Fatalf("QueuedDuration %v after ClearBuffer", q)
+	}
+}
+
+// A frame the library fails is reported by the next CaptureFrame (which does not take its
+// own frame) or by Flush, once; captures go on afterwards.
+func TestAudioCaptureReportsTheLibrarysFailureOnce(t *testing.T) {
+	testenv.Library(t)
+	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx := ctxFor(t, 10*time.Second)
+	boom := errors.New("engine refused the frame")
+	for _, next := range []string{"capture", "flush"} {
+		if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 48000/2)); err != nil { // parks
+			t.Fatal(err)
+		}
+		// The source's goroutine hands the frame over a moment after CaptureFrame returns.
+		for deadline := time.Now().Add(2 * time.Second); livekit.FailAudioCapture(src, boom) == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the accepted frame never reached the library")
+			}
+		}
+		var err error
+		if next == "capture" {
+			err = src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480))
+		} else {
+			err = src.Flush(ctx)
+		}
+		var re *livekit.RequestError
+		if !errors.Is(err, boom) || !errors.As(err, &re) || re.Op != "capture audio frame" {
+			t.Fatalf("%s after a failed frame: %v, want the failure as a capture RequestError", next, err)
+		}
+		if err := src.Flush(ctx); err != nil {
+			t.Fatalf("the failure was reported twice: %v", err)
+		}
+		time.Sleep(600 * time.Millisecond) // the failed capture's own completion comes and goes
+	}
+	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); err != nil {
+		t.Fatalf("capture after failures: %v", err)
+	}
+}
+
+// In steady state (a producer that captures no faster than the library takes frames) a
+// capture allocates nothing, in any goroutine or on the library's threads.
+func TestAudioCaptureSteadyStateAllocatesNothing(t *testing.T) {
+	testenv.Library(t)
+	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx := ctxFor(t, 30*time.Second)
+	f := media.NewAudioFrame(48000, 1, 480)
+	for range 20 {
+		if err := src.CaptureFrame(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(300, func() {
+		if err := src.CaptureFrame(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%.2f allocations per capture, want 0", allocs)
 	}
 }
 
@@ -411,7 +498,8 @@ func TestAudioStreamDropsOldestWhenFull(t *testing.T) {
 	}
 }
 
-// Close fails a capture parked in the library instead of leaving it waiting forever.
+// Close fails a capture parked in the library instead of leaving it, and the capture waiting
+// for its turn behind it, waiting forever.
 func TestAudioCloseEndsParkedCapture(t *testing.T) {
 	testenv.Library(t)
 	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Millisecond})
@@ -422,19 +510,25 @@ func TestAudioCloseEndsParkedCapture(t *testing.T) {
 	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); err != nil {
 		t.Fatal(err)
 	}
+	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 48000*5)); err != nil { // 5 s: parks
+		t.Fatal(err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 48000*5)) }() // 5 s
+	go func() { errc <- src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)) }()
 	time.Sleep(100 * time.Millisecond)
 	src.Close()
 	select {
 	case err := <-errc:
-		if err != nil && !errors.Is(err, livekit.ErrSourceClosed) {
-			t.Fatalf("parked capture ended with %v, want nil or ErrSourceClosed", err)
+		if !errors.Is(err, livekit.ErrSourceClosed) {
+			t.Fatalf("capture waiting behind a parked one ended with %v, want ErrSourceClosed", err)
 		}
 	case <-time.After(3 * time.Second):
-		t.Fatal("a capture parked in the library still waits 3 s after Close")
+		t.Fatal("a capture behind one parked in the library still waits 3 s after Close")
 	}
 	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); !errors.Is(err, livekit.ErrSourceClosed) {
 		t.Fatalf("capture after Close: %v", err)
+	}
+	if err := src.Flush(ctx); !errors.Is(err, livekit.ErrSourceClosed) {
+		t.Fatalf("Flush after Close: %v", err)
 	}
 }
