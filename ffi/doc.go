@@ -8,7 +8,8 @@
 //     is matched by a request_async_id registered before the request is sent (Wrap puts a
 //     request message in its envelope; the nine requests whose completion has another name
 //     are mapped explicitly); calls can be grouped by owner and failed together (FailOwner)
-//     when the object they belong to goes away;
+//     when the object they belong to goes away; a Flight repeats one such request (an audio
+//     capture) without allocating: its completion is read in place in the C callback;
 //   - pumps the library's callback: the C callback only copies the bytes into an unbounded
 //     queue; one dispatcher goroutine routes completions to their waiters, every event that
 //     concerns one object (room events, audio and video stream frames, stream reader chunks,

@@ -2,7 +2,10 @@
 // /work/shared/anchors/py-audio-bench.py measures Python's, and prints JSON lines:
 //
 //   - capture: CaptureFrame of a 10 ms 48 kHz mono frame into a source with a 10 s queue (never
-//     blocks), wall time and heap allocations per frame (whole process).
+//     full), heap allocations per frame (whole process) and two times: back to back (the
+//     anchor's method: the library's cost per frame bounds it) and paced (the time inside
+//     CaptureFrame when the library has taken the previous frame, as for a real-time producer;
+//     Flush waits, untimed, between frames).
 //   - latency: glass-to-glass A→B. A publishes silence with a 440 Hz burst every 500 ms in
 //     10 ms frames; B reads an AudioStream and detects each burst's onset (frame RMS above
 //     2000, re-armed below 500); latency = when B's Recv returned the first loud frame minus
@@ -115,10 +118,29 @@ func (b *bench) capture() {
 			fail(err)
 		}
 	}
+	if err := src.Flush(ctx); err != nil {
+		fail(err)
+	}
 	dt := time.Since(t0)
 	runtime.ReadMemStats(&m1)
+	var inCapture time.Duration
+	var p0, p1 runtime.MemStats
+	runtime.ReadMemStats(&p0)
+	for range n {
+		t := time.Now()
+		if err := src.CaptureFrame(ctx, f); err != nil {
+			fail(err)
+		}
+		inCapture += time.Since(t)
+		if err := src.Flush(ctx); err != nil {
+			fail(err)
+		}
+	}
+	runtime.ReadMemStats(&p1)
 	emit(map[string]any{"capture_us_per_10ms_frame": round1(float64(dt.Microseconds()) / n),
-		"allocs_per_frame_process": round1(float64(m1.Mallocs-m0.Mallocs) / n)})
+		"allocs_per_frame_process": round1(float64(m1.Mallocs-m0.Mallocs) / n),
+		"capture_call_us_paced":    round2(float64(inCapture.Nanoseconds()) / 1e3 / n),
+		"allocs_per_frame_paced":   round2(float64(p1.Mallocs-p0.Mallocs) / n)})
 }
 
 // pair joins A and B to a fresh room and returns B's view of A's published track.
@@ -302,5 +324,7 @@ func (b *bench) cpu(d time.Duration) {
 	emit(map[string]any{"cpu_seconds_per_minute": math.Round((c1-c0).Seconds()/wall.Minutes()*100) / 100,
 		"wall_s": math.Round(wall.Seconds()), "frames_received": received, "frames_dropped_by_reader_queue": dropped})
 }
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
