@@ -4,24 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit-ffi-go/sdk/internal/testenv"
-	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
 )
 
-// benchSource is a 48 kHz mono source with a 10 s queue and no track: the library accepts
+// The benchmarks capture into a source with a 10 s queue and no track: the library accepts
 // captures without one and plays them out in real time, so the queue never fills while b.N
 // stays under ~1000 per second of benchmark (run with -benchtime=500x, as the Python anchor
 // does).
-func benchSource(b *testing.B) *livekit.AudioSource {
-	testenv.Library(b)
-	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { src.Close() })
-	return src
-}
 
 // BenchmarkAudioCapture is what a producer pays per 10 ms frame in steady state: the time
 // inside CaptureFrame (ns/op), when the library has taken the frame before (a real-time
@@ -30,7 +19,7 @@ func benchSource(b *testing.B) *livekit.AudioSource {
 // the source's goroutine, the library's callback. take-ns is the full cycle per frame,
 // CaptureFrame plus the wait until the library has the frame.
 func BenchmarkAudioCapture(b *testing.B) {
-	src := benchSource(b)
+	src := sourceWithQueue(b, 10*time.Second)
 	f := media.NewAudioFrame(48000, 1, 480)
 	ctx := b.Context()
 	var inCapture time.Duration
@@ -52,7 +41,7 @@ func BenchmarkAudioCapture(b *testing.B) {
 // BenchmarkAudioCaptureBackToBack captures as fast as the library takes frames: ns/op is
 // the throughput bound, the library's cost per frame plus the hand-over.
 func BenchmarkAudioCaptureBackToBack(b *testing.B) {
-	src := benchSource(b)
+	src := sourceWithQueue(b, 10*time.Second)
 	f := media.NewAudioFrame(48000, 1, 480)
 	ctx := b.Context()
 	b.ReportAllocs()

@@ -14,6 +14,19 @@ import (
 	"github.com/livekit-ffi-go/sdk/livekit/media"
 )
 
+// sourceWithQueue is a 48 kHz mono source with queue q and no track, closed when the test
+// ends.
+func sourceWithQueue(t testing.TB, q time.Duration) *livekit.AudioSource {
+	t.Helper()
+	testenv.Library(t)
+	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
 // loopback makes a source, a track on it and a stream reading the track, all in this
 // process (no server).
 func audioLoopback(t testing.TB, so livekit.AudioSourceOptions, o livekit.AudioStreamOptions) (*livekit.AudioSource, *livekit.LocalAudioTrack, *livekit.AudioStream) {
@@ -194,12 +207,7 @@ func TestAudioStreamResamplesTo16k(t *testing.T) {
 // Captures from many goroutines at once take turns: the library would fail a second parked
 // capture with "InvalidState".
 func TestAudioConcurrentCapturesAreSerialized(t *testing.T) {
-	testenv.Library(t)
-	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := sourceWithQueue(t, 20*time.Millisecond)
 	ctx := ctxFor(t, 30*time.Second)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -242,12 +250,7 @@ func TestAudioConcurrentCapturesAreSerialized(t *testing.T) {
 // after it waits for its turn while the library holds that frame. A capture whose context ends
 // while it waits returns the context's error and is not captured; the next one works.
 func TestAudioCaptureHonorsContext(t *testing.T) {
-	testenv.Library(t)
-	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := sourceWithQueue(t, 10*time.Millisecond)
 	if err := src.CaptureFrame(ctxFor(t, 5*time.Second), media.NewAudioFrame(48000, 1, 480)); err != nil {
 		t.Fatal(err)
 	}
@@ -284,12 +287,7 @@ func TestAudioCaptureHonorsContext(t *testing.T) {
 // A frame the library fails is reported by the next CaptureFrame (which does not take its
 // own frame) or by Flush, once; captures go on afterwards.
 func TestAudioCaptureReportsTheLibrarysFailureOnce(t *testing.T) {
-	testenv.Library(t)
-	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := sourceWithQueue(t, 10*time.Millisecond)
 	ctx := ctxFor(t, 10*time.Second)
 	boom := errors.New("engine refused the frame")
 	for _, next := range []string{"capture", "flush"} {
@@ -328,12 +326,7 @@ func TestAudioCaptureReportsTheLibrarysFailureOnce(t *testing.T) {
 // In steady state (a producer that captures no faster than the library takes frames) a
 // capture allocates nothing, in any goroutine or on the library's threads.
 func TestAudioCaptureSteadyStateAllocatesNothing(t *testing.T) {
-	testenv.Library(t)
-	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := sourceWithQueue(t, 10*time.Second)
 	ctx := ctxFor(t, 30*time.Second)
 	f := media.NewAudioFrame(48000, 1, 480)
 	for range 20 {
@@ -501,11 +494,7 @@ func TestAudioStreamDropsOldestWhenFull(t *testing.T) {
 // Close fails a capture parked in the library instead of leaving it, and the capture waiting
 // for its turn behind it, waiting forever.
 func TestAudioCloseEndsParkedCapture(t *testing.T) {
-	testenv.Library(t)
-	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{QueueSize: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := sourceWithQueue(t, 10*time.Millisecond)
 	ctx := context.Background()
 	if err := src.CaptureFrame(ctx, media.NewAudioFrame(48000, 1, 480)); err != nil {
 		t.Fatal(err)
