@@ -24,6 +24,10 @@ var (
 	// after its Close.
 	ErrSourceClosed = errors.New("livekit: source closed")
 
+	// ErrNotEncrypted is returned by the E2EE controls of a room connected without
+	// WithEncryption.
+	ErrNotEncrypted = errors.New("livekit: room is not end-to-end encrypted")
+
 	// ErrParticipantLeft ends a stream whose participant left the room.
 	ErrParticipantLeft = errors.New("livekit: participant left")
 

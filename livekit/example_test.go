@@ -131,3 +131,20 @@ func ExampleReconnected() {
 		}
 	}
 }
+
+// Per-participant keys: connect without a shared key, set your own key to send with and each
+// publisher's key (exchanged out of band) to receive with.
+func ExampleE2EE_SetKey() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>", livekit.WithEncryption(livekit.EncryptionOptions{}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	keys := map[string][]byte{"me": []byte("my key"), "alice": []byte("alice's key")}
+	for identity, key := range keys {
+		if err := room.E2EE().SetKey(identity, key, 0); err != nil {
+			log.Fatal(err)
+		}
+	}
+}

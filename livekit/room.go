@@ -1,6 +1,7 @@
 package livekit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"iter"
@@ -49,6 +50,7 @@ type room struct {
 	ended     chan struct{} // closed when the library's last room event (end of stream) arrived
 	onToken   func(string)  // hands refreshed tokens to the source; may be nil
 	createdAt string
+	keyRing   int // the E2EE key ring size; 0 when the room is not encrypted
 
 	mu              sync.Mutex
 	info            RoomInfo
@@ -79,6 +81,9 @@ func newRoom(n native, cfg *config, url, token string, onToken func(string)) *ro
 		remotes: map[string]*RemoteParticipant{},
 		ended:   make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+	if cfg.encryption != nil {
+		r.keyRing = cmp.Or(cfg.encryption.KeyRingSize, DefaultKeyRingSize)
 	}
 	if cfg.handler != nil {
 		r.events = queue.New[Event]()
