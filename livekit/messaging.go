@@ -29,6 +29,34 @@ func (p *LocalParticipant) SendChatMessage(ctx context.Context, text string, des
 	return chatMessageFrom(cb.GetChatMessage()), nil
 }
 
+// EditChatMessage replaces the text of a chat message sent earlier (as SendChatMessage
+// returned it) and returns the edited message (same id, Edited set). Receivers get a
+// ChatMessageReceived with the same id and Edited set.
+func (p *LocalParticipant) EditChatMessage(ctx context.Context, original ChatMessage, text string, destinations []string) (ChatMessage, error) {
+	const op = "edit chat message"
+	if original.ID == "" {
+		return ChatMessage{}, invalid(op, "the original message has no id")
+	}
+	orig := &pb.ChatMessage{Id: proto.String(original.ID), Timestamp: proto.Int64(original.Timestamp.UnixMilli()),
+		Message: proto.String(original.Message), Deleted: proto.Bool(original.Deleted), Generated: proto.Bool(original.Generated)}
+	if !original.Edited.IsZero() {
+		orig.EditTimestamp = proto.Int64(original.Edited.UnixMilli())
+	}
+	cb, err := call[*pb.SendChatMessageCallback](ctx, p.r, op, &pb.EditChatMessageRequest{
+		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
+		EditText:               proto.String(text),
+		OriginalMessage:        orig,
+		DestinationIdentities:  destinations,
+	}, ffi.CallOptions{})
+	if err != nil {
+		return ChatMessage{}, err
+	}
+	if msg := cb.GetError(); msg != "" {
+		return ChatMessage{}, &RequestError{Op: op, Message: msg}
+	}
+	return chatMessageFrom(cb.GetChatMessage()), nil
+}
+
 // PublishTranscription publishes segments transcribing the track trackSID of the participant
 // identity (often an agent transcribing someone else). Receivers get TranscriptionReceived.
 // Start and End are sent in milliseconds.

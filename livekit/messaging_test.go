@@ -3,6 +3,7 @@ package livekit_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -81,6 +82,19 @@ func TestChatTranscriptionDTMFPermissions(t *testing.T) {
 	waitFor(t, evB, 10*time.Second, func(e livekit.ChatMessageReceived) bool {
 		return e.From == "alice" && e.Message.Message == "hello chat" && e.Message.ID == sent.ID
 	})
+	edited, err := lp.EditChatMessage(ctx, sent, "hello, chat", []string{"bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edited.ID != sent.ID || edited.Message != "hello, chat" || edited.Edited.IsZero() {
+		t.Fatalf("edited %+v, want id %s, the new text and an edit time", edited, sent.ID)
+	}
+	waitFor(t, evB, 10*time.Second, func(e livekit.ChatMessageReceived) bool {
+		return e.From == "alice" && e.Message.ID == sent.ID && e.Message.Message == "hello, chat" && !e.Message.Edited.IsZero()
+	})
+	if _, err := lp.EditChatMessage(ctx, livekit.ChatMessage{Message: "x"}, "y", nil); !errors.Is(err, livekit.ErrInvalidArgument) {
+		t.Fatalf("edit of a message without an id: %v, want ErrInvalidArgument", err)
+	}
 
 	segs := []livekit.TranscriptionSegment{
 		{ID: "s1", Text: "hello", Start: 100 * time.Millisecond, End: 900 * time.Millisecond, Final: true, Language: "en"},
