@@ -16,18 +16,186 @@ import (
 // Data tracks are lossy, low-latency channels of frames (telemetry, robot state ...): a
 // participant publishes one by name and pushes frames; others subscribe and read them. They
 // need a server that supports them (livekit-server v1.13.5 does, with its default config:
-// tested). The feature is young in the library (livekit-ffi 0.13.2): schemas and frame
-// encodings are not wrapped.
+// tested). A track may say how its frames are encoded (FrameEncoding) and which schema they
+// follow (DataTrackSchemaID); the publisher can store the schema's definition with the server
+// (DefineSchema) for subscribers to fetch (Schema).
 
 // DataTrackInfo describes a data track.
 type DataTrackInfo struct {
-	Name      string
-	SID       string
-	Encrypted bool
+	Name          string
+	SID           string
+	Encrypted     bool
+	Schema        DataTrackSchemaID // zero if the publisher named none
+	FrameEncoding FrameEncoding     // "" if the publisher named none
 }
 
 func dataTrackInfoFrom(in *pb.DataTrackInfo) DataTrackInfo {
-	return DataTrackInfo{Name: in.GetName(), SID: in.GetSid(), Encrypted: in.GetUsesE2Ee()}
+	return DataTrackInfo{Name: in.GetName(), SID: in.GetSid(), Encrypted: in.GetUsesE2Ee(),
+		Schema: schemaIDFrom(in.GetSchema()), FrameEncoding: frameEncodingFrom(in.GetFrameEncoding())}
+}
+
+// FrameEncoding is how a data track's frames are encoded: one of the well-known names below,
+// or any other name for a custom encoding.
+type FrameEncoding string
+
+// Well-known frame encodings.
+const (
+	FrameEncodingROS1       FrameEncoding = "ros1"
+	FrameEncodingCDR        FrameEncoding = "cdr"
+	FrameEncodingProtobuf   FrameEncoding = "protobuf"
+	FrameEncodingFlatBuffer FrameEncoding = "flatbuffer"
+	FrameEncodingCBOR       FrameEncoding = "cbor"
+	FrameEncodingMsgPack    FrameEncoding = "msgpack"
+	FrameEncodingJSON       FrameEncoding = "json"
+)
+
+var wellKnownFrameEncodings = map[FrameEncoding]pb.DataTrackFrameEncoding_WellKnownFrameEncoding{
+	FrameEncodingROS1:       pb.DataTrackFrameEncoding_WELL_KNOWN_FRAME_ENCODING_ROS1,
+	FrameEncodingCDR:        pb.DataTrackFrameEncoding_WELL_KNOWN_FRAME_ENCODING_CDR,
+	FrameEncodingProtobuf:   pb.DataTrackFrameEncoding_WELL_KNOWN_FRAME_ENCODING_PROTOBUF,
+	FrameEncodingFlatBuffer: pb.DataTrackFrameEncoding_WELL_KNOWN_FRAME_ENCODING_FLATBUFFER,
+	FrameEncodingCBOR:       pb.DataTrackFrameEncoding_WELL_KNOWN_FRAME_ENCODING_CBOR,
+	FrameEncodingMsgPack:    pb.DataTrackFrameEncoding_WELL_KNOWN_FRAME_ENCODING_MSGPACK,
+	FrameEncodingJSON:       pb.DataTrackFrameEncoding_WELL_KNOWN_FRAME_ENCODING_JSON,
+}
+
+func (e FrameEncoding) proto() *pb.DataTrackFrameEncoding {
+	switch wk, ok := wellKnownFrameEncodings[e]; {
+	case e == "":
+		return nil
+	case ok:
+		return &pb.DataTrackFrameEncoding{Encoding: &pb.DataTrackFrameEncoding_WellKnown{WellKnown: wk}}
+	}
+	return &pb.DataTrackFrameEncoding{Encoding: &pb.DataTrackFrameEncoding_Custom{Custom: string(e)}}
+}
+
+func frameEncodingFrom(in *pb.DataTrackFrameEncoding) FrameEncoding {
+	if c, ok := in.GetEncoding().(*pb.DataTrackFrameEncoding_Custom); ok {
+		return FrameEncoding(c.Custom)
+	}
+	for name, wk := range wellKnownFrameEncodings {
+		if in.GetWellKnown() == wk {
+			return name
+		}
+	}
+	return ""
+}
+
+// SchemaEncoding is the language a schema definition is written in: one of the well-known
+// names below, or any other name for a custom one.
+type SchemaEncoding string
+
+// Well-known schema encodings.
+const (
+	SchemaEncodingProtobuf   SchemaEncoding = "protobuf"
+	SchemaEncodingFlatBuffer SchemaEncoding = "flatbuffer"
+	SchemaEncodingROS1Msg    SchemaEncoding = "ros1msg"
+	SchemaEncodingROS2Msg    SchemaEncoding = "ros2msg"
+	SchemaEncodingROS2IDL    SchemaEncoding = "ros2idl"
+	SchemaEncodingOMGIDL     SchemaEncoding = "omgidl"
+	SchemaEncodingJSONSchema SchemaEncoding = "jsonschema"
+)
+
+var wellKnownSchemaEncodings = map[SchemaEncoding]pb.DataTrackSchemaEncoding_WellKnownSchemaEncoding{
+	SchemaEncodingProtobuf:   pb.DataTrackSchemaEncoding_WELL_KNOWN_SCHEMA_ENCODING_PROTOBUF,
+	SchemaEncodingFlatBuffer: pb.DataTrackSchemaEncoding_WELL_KNOWN_SCHEMA_ENCODING_FLATBUFFER,
+	SchemaEncodingROS1Msg:    pb.DataTrackSchemaEncoding_WELL_KNOWN_SCHEMA_ENCODING_ROS1_MSG,
+	SchemaEncodingROS2Msg:    pb.DataTrackSchemaEncoding_WELL_KNOWN_SCHEMA_ENCODING_ROS2_MSG,
+	SchemaEncodingROS2IDL:    pb.DataTrackSchemaEncoding_WELL_KNOWN_SCHEMA_ENCODING_ROS2_IDL,
+	SchemaEncodingOMGIDL:     pb.DataTrackSchemaEncoding_WELL_KNOWN_SCHEMA_ENCODING_OMG_IDL,
+	SchemaEncodingJSONSchema: pb.DataTrackSchemaEncoding_WELL_KNOWN_SCHEMA_ENCODING_JSON_SCHEMA,
+}
+
+// DataTrackSchemaID names a schema: the name its publisher gave it and its encoding.
+type DataTrackSchemaID struct {
+	Name     string
+	Encoding SchemaEncoding
+}
+
+func (id DataTrackSchemaID) proto() *pb.DataTrackSchemaId {
+	if id == (DataTrackSchemaID{}) {
+		return nil
+	}
+	out := &pb.DataTrackSchemaId{Name: proto.String(id.Name)}
+	switch wk, ok := wellKnownSchemaEncodings[id.Encoding]; {
+	case ok:
+		out.Encoding = &pb.DataTrackSchemaEncoding{Encoding: &pb.DataTrackSchemaEncoding_WellKnown{WellKnown: wk}}
+	case id.Encoding != "":
+		out.Encoding = &pb.DataTrackSchemaEncoding{Encoding: &pb.DataTrackSchemaEncoding_Custom{Custom: string(id.Encoding)}}
+	}
+	return out
+}
+
+func schemaIDFrom(in *pb.DataTrackSchemaId) DataTrackSchemaID {
+	if in == nil {
+		return DataTrackSchemaID{}
+	}
+	out := DataTrackSchemaID{Name: in.GetName()}
+	if c, ok := in.GetEncoding().GetEncoding().(*pb.DataTrackSchemaEncoding_Custom); ok {
+		out.Encoding = SchemaEncoding(c.Custom)
+		return out
+	}
+	for name, wk := range wellKnownSchemaEncodings {
+		if in.GetEncoding().GetWellKnown() == wk {
+			out.Encoding = name
+		}
+	}
+	return out
+}
+
+// DataTrackOptions are the optional parameters of PublishDataTrack.
+type DataTrackOptions struct {
+	// Schema names the schema the frames follow (store its definition first with
+	// DefineSchema, so that subscribers can fetch it). Zero: none.
+	Schema DataTrackSchemaID
+	// FrameEncoding says how frames are encoded. Empty: unspecified.
+	FrameEncoding FrameEncoding
+}
+
+// DefineSchema stores the definition of a schema with the server, under id, for subscribers
+// of the local participant's data tracks to fetch with Schema. The definition is stored as
+// given, not checked against its encoding; defining it again replaces it (livekit-server
+// v1.13.5). Define it before publishing a track that names it. The server must allow
+// participant data blobs (enable_participant_data_blob: true in its config; the development
+// server here has it), or DefineSchema fails with "data blob not enabled".
+func (p *LocalParticipant) DefineSchema(ctx context.Context, id DataTrackSchemaID, definition string) error {
+	const op = "define data track schema"
+	if id.Name == "" {
+		return invalid(op, "the schema id has no name")
+	}
+	cb, err := call[*pb.DefineSchemaCallback](ctx, p.r, op, &pb.DefineSchemaRequest{
+		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
+		SchemaId:               id.proto(),
+		Definition:             proto.String(definition),
+	}, ffi.CallOptions{})
+	if err != nil {
+		return err
+	}
+	if msg := cb.GetError(); msg != "" {
+		return &RequestError{Op: op, Message: msg}
+	}
+	return nil
+}
+
+// Schema fetches the definition the participant publisher stored for the schema id (see
+// DefineSchema). It fails if there is none.
+func (p *LocalParticipant) Schema(ctx context.Context, publisher string, id DataTrackSchemaID) (string, error) {
+	const op = "get data track schema"
+	if id.Name == "" || publisher == "" {
+		return "", invalid(op, "empty schema name or publisher")
+	}
+	cb, err := call[*pb.GetSchemaCallback](ctx, p.r, op, &pb.GetSchemaRequest{
+		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
+		SchemaId:               id.proto(),
+		ParticipantIdentity:    proto.String(publisher),
+	}, ffi.CallOptions{})
+	if err != nil {
+		return "", err
+	}
+	if msg := cb.GetError(); msg != "" {
+		return "", &RequestError{Op: op, Message: msg}
+	}
+	return cb.GetDefinition(), nil
 }
 
 // DataTrackFrame is one frame of a data track.
@@ -57,14 +225,18 @@ type LocalDataTrack struct {
 
 // PublishDataTrack publishes a data track named name (1-256 characters, unique among the
 // participant's data tracks). Unpublish it when done; the room's close releases it too.
-func (p *LocalParticipant) PublishDataTrack(ctx context.Context, name string) (*LocalDataTrack, error) {
+func (p *LocalParticipant) PublishDataTrack(ctx context.Context, name string, opts DataTrackOptions) (*LocalDataTrack, error) {
 	const op = "publish data track"
 	if len(name) == 0 || len(name) > 256 {
 		return nil, invalid(op, "name must have 1 to 256 characters")
 	}
+	if opts.Schema != (DataTrackSchemaID{}) && opts.Schema.Name == "" {
+		return nil, invalid(op, "the schema id has no name")
+	}
 	cb, err := call[*pb.PublishDataTrackCallback](ctx, p.r, op, &pb.PublishDataTrackRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
-		Options:                &pb.DataTrackOptions{Name: proto.String(name)},
+		Options: &pb.DataTrackOptions{Name: proto.String(name), Schema: opts.Schema.proto(),
+			FrameEncoding: opts.FrameEncoding.proto()},
 	}, ffi.CallOptions{})
 	if err != nil {
 		return nil, err

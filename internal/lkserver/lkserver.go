@@ -126,7 +126,8 @@ type Config struct {
 	// LogLevel is the server's log level; default "info".
 	LogLevel string
 	// ExtraYAML is appended to the generated config, for top-level keys
-	// other than port, bind_addresses, rtc, keys and logging (e.g.
+	// other than port, bind_addresses, rtc, keys, logging and
+	// enable_participant_data_blob (e.g.
 	// "room:\n  empty_timeout: 1\n").
 	ExtraYAML string
 	// Dir holds the config and the log file. When empty a temporary
@@ -453,6 +454,9 @@ func (s *Server) configYAML(cfg Config) string {
 	fmt.Fprintf(&b, "  %s: %s\n", cfg.APIKey, cfg.APISecret)
 	fmt.Fprintf(&b, "logging:\n")
 	fmt.Fprintf(&b, "  level: %s\n", cfg.LogLevel)
+	// Data track schemas are stored as participant data blobs, off by default in
+	// livekit-server; the development server has every feature the SDK wraps.
+	fmt.Fprintf(&b, "enable_participant_data_blob: true\n")
 	if cfg.ExtraYAML != "" {
 		b.WriteString(cfg.ExtraYAML)
 		if !strings.HasSuffix(cfg.ExtraYAML, "\n") {
