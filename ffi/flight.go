@@ -228,12 +228,25 @@ func (c *Client) failFlightsLocked(match func(owner uint64) bool, err error) int
 	return n
 }
 
+// errorOnlyKinds are the FfiEvent kinds a Flight's completion can have, so that the callback
+// looks no further into any other event.
+var errorOnlyKinds = func() map[protowire.Number]bool {
+	kinds := map[protowire.Number]bool{}
+	fields := eventOneof.Fields()
+	for i := range fields.Len() {
+		if fd := fields.Get(i); fd.Message() != nil && errorOnlyCompletion(fd.Message()) {
+			kinds[protowire.Number(fd.Number())] = true
+		}
+	}
+	return kinds
+}()
+
 // completeFlight takes a completion for a Flight straight from the library's memory: it runs
 // on the library's thread before anything is copied, reads the event in place and copies only
 // an error message. It reports whether ev was a flight's completion (pending or not).
 func (c *Client) completeFlight(ev []byte) bool {
 	num, typ, n := protowire.ConsumeTag(ev)
-	if n < 0 || typ != protowire.BytesType {
+	if n < 0 || typ != protowire.BytesType || !errorOnlyKinds[num] {
 		return false
 	}
 	inner, m := protowire.ConsumeBytes(ev[n:])

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -82,6 +84,24 @@ func TestFlightCapturesWithoutAllocating(t *testing.T) {
 	if n := c.Pending(); n != 0 {
 		t.Fatalf("%d calls still registered", n)
 	}
+}
+
+// The callback looks into completions of the error-only kinds and nothing else.
+func TestFlightKinds(t *testing.T) {
+	for _, name := range []string{"capture_audio_frame", "publish_data", "define_schema"} {
+		if !errorOnlyKinds[protowireNumber(name)] {
+			t.Errorf("%s is not an error-only completion kind", name)
+		}
+	}
+	for _, name := range []string{"room_event", "connect", "get_schema", "audio_stream_event"} {
+		if errorOnlyKinds[protowireNumber(name)] {
+			t.Errorf("%s is taken for an error-only completion kind", name)
+		}
+	}
+}
+
+func protowireNumber(name string) protowire.Number {
+	return protowire.Number(eventOneof.Fields().ByName(protoreflect.Name(name)).Number())
 }
 
 // Flights are only for requests whose completion carries nothing but an error, and only with
