@@ -246,7 +246,7 @@ func (s *AudioSource) CaptureFrame(ctx context.Context, f *media.AudioFrame) err
 	if err := s.check(op, f); err != nil {
 		return err
 	}
-	if err := s.acquire(op, ctx); err != nil {
+	if err := s.acquire(ctx, op); err != nil {
 		return err
 	}
 	cp := s.cap
@@ -276,7 +276,7 @@ func (s *AudioSource) CaptureFrame(ctx context.Context, f *media.AudioFrame) err
 }
 
 // acquire waits for the capture turn: until the library has taken the frame before.
-func (s *AudioSource) acquire(op string, ctx context.Context) error {
+func (s *AudioSource) acquire(ctx context.Context, op string) error {
 	if err := ctx.Err(); err != nil {
 		return &RequestError{Op: op, Err: err}
 	}
@@ -304,7 +304,7 @@ func (s *AudioSource) Flush(ctx context.Context) error {
 	if s == nil {
 		return invalid(op, "nil source")
 	}
-	if err := s.acquire(op, ctx); err != nil {
+	if err := s.acquire(ctx, op); err != nil {
 		return err
 	}
 	err := s.cap.takeFailure()
