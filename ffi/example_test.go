@@ -3,6 +3,8 @@ package ffi_test
 import (
 	"log"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/livekit-ffi-go/sdk/ffi"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -36,4 +38,33 @@ func ExampleLoad() {
 func ExampleTrimNativeMemory() {
 	// ... rooms closed ...
 	ffi.TrimNativeMemory()
+}
+
+// Repeat a request on a hot path without allocating: build it once over your own variables,
+// then Send (or SendPinned, for a request that carries a pointer) and Wait, one call at a time.
+func ExampleFlight() {
+	c, err := ffi.Default()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var source uint64 // an audio source's handle, from NewAudioSourceRequest
+	var id, ptr uint64
+	nch, rate, spc := uint32(1), uint32(48000), uint32(480)
+	req := &pb.CaptureAudioFrameRequest{SourceHandle: proto.Uint64(source), RequestAsyncId: &id,
+		Buffer: &pb.AudioFrameBufferInfo{DataPtr: &ptr, NumChannels: &nch, SampleRate: &rate, SamplesPerChannel: &spc}}
+	f, err := c.NewFlight(req, &id, source)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	samples := make([]int16, 480)
+	for range 100 {
+		// ... fill samples ...
+		if err := ffi.SendPinned(f, samples, &ptr); err != nil {
+			log.Fatal(err)
+		}
+		if msg, err := f.Wait(); err != nil || msg != "" {
+			log.Fatal(msg, err)
+		}
+	}
 }
