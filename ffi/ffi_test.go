@@ -447,6 +447,13 @@ func TestPanicFailsPendingWaitersAndIsExposed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cf := newCaptureFlight(t, c, 10)
+	if _, err := cf.capture(480); err != nil {
+		t.Fatal(err)
+	}
+	if err := cf.send(48000 / 2); err != nil { // parked for about 0.5 s
+		t.Fatal(err)
+	}
 	// A Panic event as the library sends it (for example when ReadyForRoomEventRequest does
 	// not come in time), through the real C callback path. The library's own panics in
 	// requests abort the process in this build, so they cannot be provoked here.
@@ -462,6 +469,12 @@ func TestPanicFailsPendingWaitersAndIsExposed(t *testing.T) {
 	}
 	if !errors.As(c.Err(), &perr) {
 		t.Fatalf("Err() = %v, want the PanicError", c.Err())
+	}
+	if _, err := cf.f.Wait(); !errors.As(err, &perr) {
+		t.Fatalf("pending flight call got %v, want the PanicError", err)
+	}
+	if err := cf.send(480); !errors.As(err, &perr) {
+		t.Fatalf("flight send after panic: %v, want the PanicError", err)
 	}
 	if _, err := c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_NewAudioResampler{NewAudioResampler: &pb.NewAudioResamplerRequest{}}}); !errors.As(err, &perr) {
 		t.Fatalf("request after panic: %v, want the PanicError", err)
