@@ -565,6 +565,32 @@ func BenchmarkEventPump(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
 
+// BenchmarkEventPumpLatency is one event at a time from the C callback to a goroutine waiting
+// for what its subscriber forwards (the path of every stream frame: callback, queue,
+// dispatcher, subscriber, the reader's wake-up): the hop's latency, where BenchmarkEventPump
+// is its throughput.
+func BenchmarkEventPumpLatency(b *testing.B) {
+	c := client(b)
+	const handle = 1 << 46
+	got := make(chan struct{}, 1)
+	sub, err := c.Subscribe(AudioStreamEvents, handle, func(*pb.FfiEvent) { got <- struct{}{} })
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sub.Close()
+	ev, _ := proto.Marshal(&pb.FfiEvent{Message: &pb.FfiEvent_AudioStreamEvent{AudioStreamEvent: &pb.AudioStreamEvent{
+		StreamHandle: proto.Uint64(handle),
+		Message: &pb.AudioStreamEvent_FrameReceived{FrameReceived: &pb.AudioFrameReceived{Frame: &pb.OwnedAudioFrameBuffer{
+			Handle: &pb.FfiOwnedHandle{Id: proto.Uint64(0)},
+			Info: &pb.AudioFrameBufferInfo{DataPtr: proto.Uint64(0), NumChannels: proto.Uint32(1),
+				SampleRate: proto.Uint32(48000), SamplesPerChannel: proto.Uint32(480)}}}}}}})
+	b.ReportAllocs()
+	for b.Loop() {
+		nativeEmit(ev, 1)
+		<-got
+	}
+}
+
 func TestLogFilterKeepsOrderAndLevels(t *testing.T) {
 	h := &captureHandler{}
 	reload(t, Options{Logger: slog.New(h), LogLevel: slog.LevelWarn})
