@@ -123,6 +123,7 @@ type Client struct {
 	failed   error  // sticky: a *PanicError or ErrDisposed
 	panicked *PanicError
 
+	raws    atomic.Int64 // subscriptions with a raw function
 	handles atomic.Int64 // outstanding owned handles
 	leaked  atomic.Int64 // handles dropped by the GC safety net
 }

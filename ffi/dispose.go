@@ -30,6 +30,7 @@ func (c *Client) Dispose() error {
 	c.wg.Wait() // the dispatcher routes what the library sent while disposing
 	c.mu.Lock()
 	c.routes = map[routeKey]*Subscription{}
+	c.raws.Store(0)
 	c.mu.Unlock()
 	if global == c {
 		global = nil

@@ -16,7 +16,9 @@
 //     RPC invocations, data track frames) by its (EventKind, handle) to that object's
 //     Subscription, in order, log records to log/slog (filtered by level, errors only by
 //     default) and panics to every pending waiter. Subscribers run on the dispatcher and only
-//     enqueue, so each consumer reads its own queue at its own pace;
+//     enqueue, so each consumer reads its own queue at its own pace; a raw subscriber
+//     (SubscribeRaw) may take its hottest events (stream frames) in place in the callback
+//     instead, leaving the rest to the dispatcher in order;
 //   - tracks owned handles (Own, Handle.Close) with a GC safety net and a count of what is
 //     outstanding.
 //

@@ -566,29 +566,39 @@ func BenchmarkEventPump(b *testing.B) {
 }
 
 // BenchmarkEventPumpLatency is one event at a time from the C callback to a goroutine waiting
-// for what its subscriber forwards (the path of every stream frame: callback, queue,
-// dispatcher, subscriber, the reader's wake-up): the hop's latency, where BenchmarkEventPump
-// is its throughput.
+// for what its subscriber forwards: "dispatcher" is the path of most events (callback, copy,
+// queue, dispatcher, decode, subscriber, the reader's wake-up), "raw" the path of stream frames
+// a raw subscriber takes in place (callback, subscriber, the reader's wake-up). It is the hop's
+// latency, where BenchmarkEventPump is its throughput.
 func BenchmarkEventPumpLatency(b *testing.B) {
 	c := client(b)
 	const handle = 1 << 46
-	got := make(chan struct{}, 1)
-	sub, err := c.Subscribe(AudioStreamEvents, handle, func(*pb.FfiEvent) { got <- struct{}{} })
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sub.Close()
 	ev, _ := proto.Marshal(&pb.FfiEvent{Message: &pb.FfiEvent_AudioStreamEvent{AudioStreamEvent: &pb.AudioStreamEvent{
 		StreamHandle: proto.Uint64(handle),
 		Message: &pb.AudioStreamEvent_FrameReceived{FrameReceived: &pb.AudioFrameReceived{Frame: &pb.OwnedAudioFrameBuffer{
 			Handle: &pb.FfiOwnedHandle{Id: proto.Uint64(0)},
 			Info: &pb.AudioFrameBufferInfo{DataPtr: proto.Uint64(0), NumChannels: proto.Uint32(1),
 				SampleRate: proto.Uint32(48000), SamplesPerChannel: proto.Uint32(480)}}}}}}})
-	b.ReportAllocs()
-	for b.Loop() {
-		nativeEmit(ev, 1)
-		<-got
+	got := make(chan struct{}, 1)
+	run := func(b *testing.B, sub *Subscription, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sub.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			go nativeEmit(ev, 1) // as from a library thread: the reader is not the caller
+			<-got
+		}
 	}
+	b.Run("dispatcher", func(b *testing.B) {
+		sub, err := c.Subscribe(AudioStreamEvents, handle, func(*pb.FfiEvent) { got <- struct{}{} })
+		run(b, sub, err)
+	})
+	b.Run("raw", func(b *testing.B) {
+		sub, err := c.SubscribeRaw(AudioStreamEvents, handle, func([]byte) bool { got <- struct{}{}; return true }, func(*pb.FfiEvent) {})
+		run(b, sub, err)
+	})
 }
 
 func TestLogFilterKeepsOrderAndLevels(t *testing.T) {

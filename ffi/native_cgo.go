@@ -233,8 +233,10 @@ func lkgoOnEvent(data *C.uint8_t, n C.size_t) {
 		}
 	}()
 	if c := active.Load(); c != nil && n > 0 {
-		// A flight's completion is read in place; everything else is copied and queued.
-		if c.completeFlight(unsafe.Slice((*byte)(unsafe.Pointer(data)), int(n))) {
+		// A flight's completion, and a stream frame a raw subscriber takes, are read in
+		// place; everything else is copied and queued.
+		ev := unsafe.Slice((*byte)(unsafe.Pointer(data)), int(n))
+		if c.completeFlight(ev) || c.routeRaw(ev) {
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -61,8 +62,17 @@ type Subscription struct {
 	c    *Client
 	key  routeKey
 	fn   func(*pb.FfiEvent)
+	raw  RawFunc // may be nil
 	once sync.Once
 }
+
+// RawFunc takes an event in place: ev is the serialized FfiEvent in the library's memory,
+// valid only during the call, which runs on the library's own thread before anything is
+// copied. It reports whether it took the event; if not, the event goes the usual way (copied,
+// decoded, handed to the subscription's fn on the dispatcher, after everything the library
+// sent before it). It must be quick, must not block and must not call into the library
+// except to drop a handle.
+type RawFunc func(ev []byte) bool
 
 // Subscribe sends every event of kind about the object with this handle to fn, in the order
 // the library sent them. fn runs on the client's one dispatcher goroutine, so it must be quick
@@ -73,7 +83,11 @@ type Subscription struct {
 // Subscribe before the request that makes the library start sending (ReadyForRoomEvent for a
 // room, the read request for a stream reader); only one subscriber per pair is allowed.
 func (c *Client) Subscribe(kind EventKind, handle uint64, fn func(*pb.FfiEvent)) (*Subscription, error) {
-	s := &Subscription{c: c, key: routeKey{kind, handle}, fn: fn}
+	return c.subscribe(&Subscription{c: c, key: routeKey{kind, handle}, fn: fn})
+}
+
+func (c *Client) subscribe(s *Subscription) (*Subscription, error) {
+	kind, handle := s.key.kind, s.key.handle
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failed != nil {
@@ -83,8 +97,74 @@ func (c *Client) Subscribe(kind EventKind, handle uint64, fn func(*pb.FfiEvent))
 		return nil, fmt.Errorf("livekit ffi: %v of handle %d already has a subscriber", kind, handle)
 	}
 	c.routes[s.key] = s
+	if s.raw != nil {
+		c.raws.Add(1)
+	}
 	return s, nil
 }
+
+// SubscribeRaw is Subscribe with a fast path for the hottest events (stream frames): raw sees
+// each event of the pair first, in the library's memory and on its thread; what it does not
+// take reaches fn on the dispatcher as with Subscribe. An event raw takes is handled before
+// any event the library sends after it, so a stream's frames still precede its end.
+func (c *Client) SubscribeRaw(kind EventKind, handle uint64, raw RawFunc, fn func(*pb.FfiEvent)) (*Subscription, error) {
+	return c.subscribe(&Subscription{c: c, key: routeKey{kind, handle}, fn: fn, raw: raw})
+}
+
+// routeRaw offers an event, in the library's memory, to the raw function of its subscription,
+// if it has one. It reports whether the event was taken.
+func (c *Client) routeRaw(ev []byte) bool {
+	if c.raws.Load() == 0 {
+		return false
+	}
+	num, typ, n := protowire.ConsumeTag(ev)
+	if n < 0 || typ != protowire.BytesType || !routedKinds[num] {
+		return false
+	}
+	inner, m := protowire.ConsumeBytes(ev[n:])
+	if m < 0 {
+		return false
+	}
+	f, t, k := protowire.ConsumeTag(inner)
+	if k < 0 || f != 1 || t != protowire.VarintType {
+		return false
+	}
+	handle, k2 := protowire.ConsumeVarint(inner[k:])
+	if k2 < 0 {
+		return false
+	}
+	c.mu.Lock()
+	s := c.routes[routeKey{EventKind(num), handle}]
+	c.mu.Unlock()
+	if s == nil || s.raw == nil {
+		return false
+	}
+	return c.offerRaw(s, ev)
+}
+
+// offerRaw runs a raw function; a panic in it is logged and the event counts as taken (it may
+// have been half handled, so it must not be handled again).
+func (c *Client) offerRaw(s *Subscription, ev []byte) (taken bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("livekit ffi: "+s.key.kind.String()+" raw subscriber panicked", "panic", fmt.Sprint(r))
+			taken = true
+		}
+	}()
+	return s.raw(ev)
+}
+
+// routedKinds are the FfiEvent kinds keyed by a handle, as wire numbers.
+var routedKinds = func() map[protowire.Number]bool {
+	kinds := map[protowire.Number]bool{}
+	fields := eventOneof.Fields()
+	for i := range fields.Len() {
+		if fd := fields.Get(i); isRouted(fd) {
+			kinds[protowire.Number(fd.Number())] = true
+		}
+	}
+	return kinds
+}()
 
 // Close stops delivery: fn is not called for events routed after Close returns (one already
 // being delivered may still finish). Later events of the pair have their handles dropped.
@@ -94,6 +174,9 @@ func (s *Subscription) Close() {
 		s.c.mu.Lock()
 		if s.c.routes[s.key] == s {
 			delete(s.c.routes, s.key)
+			if s.raw != nil {
+				s.c.raws.Add(-1)
+			}
 		}
 		s.c.mu.Unlock()
 	})

@@ -601,7 +601,7 @@ func openAudioStream(c *ffi.Client, op string, id uint64, from *readers, capacit
 	if id == 0 {
 		return nil, &RequestError{Op: op, Message: "the library returned no stream"}
 	}
-	s, err := startStream(c, ffi.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity, decodeAudio(c), nil, eos)
+	s, err := startStream(c, ffi.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity, rawAudio(c), decodeAudio(c), nil, eos)
 	if err != nil {
 		return nil, err
 	}

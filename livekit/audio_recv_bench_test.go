@@ -14,10 +14,12 @@ import (
 )
 
 // BenchmarkAudioReceive is the Go side of one received 10 ms 48 kHz mono frame, from the
-// bytes the library's callback hands over to the frame Recv returns: the dispatcher's
-// unmarshal ("proto"), then this package's copy-out, queue and Recv ("ours"). The frame's
-// samples live in pinned Go memory standing in for the library's buffer; the handle drop
-// (one cgo call) is left out, since it has no handle to drop.
+// bytes the library's callback hands over to the frame Recv returns. "raw" is the path frames
+// take: read in place on the callback's thread, copied out, queued, returned by Recv. The
+// others are the dispatcher's path, which the end of a stream and anything unexpected still
+// take: its unmarshal ("proto"), then this package's copy-out, queue and Recv ("ours"), and
+// both ("total"). The frame's samples live in pinned Go memory standing in for the library's
+// buffer; the handle drop (one cgo call) is left out, since it has no handle to drop.
 func BenchmarkAudioReceive(b *testing.B) {
 	samples := make([]int16, 480)
 	var pin runtime.Pinner
@@ -50,6 +52,20 @@ func BenchmarkAudioReceive(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	take := rawAudio(nil)
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f, ok := take(raw)
+			if !ok {
+				b.Fatal("no frame")
+			}
+			s.push(f)
+			if _, err := s.recv(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("proto", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

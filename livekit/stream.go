@@ -39,14 +39,21 @@ type mediaStream[T any] struct {
 // of the stream (eos). It runs on the dispatcher: copy, release, return.
 type decodeFunc[T any] func(ev *pb.FfiEvent) (item T, ok, eos bool)
 
+// rawDecodeFunc takes a stream event in the library's memory, on the library's thread (see
+// ffi.RawFunc): a frame it copies out, releasing the native buffer, comes back with ok. What it
+// does not take (the end of the stream, anything unexpected) it leaves untouched for the
+// decodeFunc on the dispatcher.
+type rawDecodeFunc[T any] func(ev []byte) (item T, ok bool)
+
 // startStream wires a stream the library just created (handle) to its subscriber and to what
 // it reads from. On failure the handle is closed. The library's end of stream races the room's
 // own account of why (the track or the participant went away): eos names the reason the
 // library ends such a stream for (nil: io.EOF), so that Recv reports the same error whichever
 // the dispatcher sees first.
-func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *readers, capacity int, decode decodeFunc[T], evict func(T), eos func() error) (*mediaStream[T], error) {
+// raw, if set, takes frames before they are copied and decoded (see rawDecodeFunc).
+func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *readers, capacity int, raw rawDecodeFunc[T], decode decodeFunc[T], evict func(T), eos func() error) (*mediaStream[T], error) {
 	s := &mediaStream[T]{c: c, handle: h, q: queue.NewBounded[T](capacity), from: from, evict: evict}
-	sub, err := c.Subscribe(kind, h.ID(), func(ev *pb.FfiEvent) {
+	fn := func(ev *pb.FfiEvent) {
 		item, ok, end := decode(ev)
 		if end {
 			var why error
@@ -62,17 +69,23 @@ func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *reader
 			s.end(why)
 			return
 		}
-		if !ok {
-			return
+		if ok {
+			s.push(item)
 		}
-		if evicted, pushed := s.q.PushEvict(item); !pushed {
-			s.give(item) // ended meanwhile
-		} else {
-			for _, e := range evicted {
-				s.give(e)
+	}
+	var sub *ffi.Subscription
+	var err error
+	if raw != nil {
+		sub, err = c.SubscribeRaw(kind, h.ID(), func(ev []byte) bool {
+			item, ok := raw(ev)
+			if ok {
+				s.push(item)
 			}
-		}
-	})
+			return ok
+		}, fn)
+	} else {
+		sub, err = c.Subscribe(kind, h.ID(), fn)
+	}
 	if err != nil {
 		h.Close()
 		return nil, err
@@ -85,6 +98,17 @@ func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *reader
 		}
 	}
 	return s, nil
+}
+
+// push queues an item, dropping the oldest when the reader is behind.
+func (s *mediaStream[T]) push(item T) {
+	if evicted, pushed := s.q.PushEvict(item); !pushed {
+		s.give(item) // ended meanwhile
+	} else {
+		for _, e := range evicted {
+			s.give(e)
+		}
+	}
 }
 
 func (s *mediaStream[T]) give(item T) {

@@ -312,7 +312,7 @@ func newVideoStream(op string, from *readers, opts VideoStreamOptions, build fun
 	// A frame at the reader, Capacity queued, one being filled, and one in flight between the
 	// dispatcher and the queue: beyond that a buffer is garbage, not a pool entry.
 	vs := &VideoStream{format: opts.Format, poolCap: opts.Capacity + 3}
-	ms, err := startStream(c, ffi.VideoStreamEvents, owned(c.Own(hid, "video stream")), from, opts.Capacity,
+	ms, err := startStream(c, ffi.VideoStreamEvents, owned(c.Own(hid, "video stream")), from, opts.Capacity, nil,
 		func(ev *pb.FfiEvent) (*media.VideoFrame, bool, bool) { return vs.decode(c, ev) }, vs.Release, eos)
 	if err != nil {
 		return nil, err
