@@ -98,56 +98,41 @@ func (b *rawAudioFrame) parse(ev []byte) bool {
 
 // field returns the last occurrence of a length-delimited field of a serialized message.
 func field(msg []byte, num protowire.Number) ([]byte, bool) {
-	var out []byte
-	found := false
-	for len(msg) > 0 {
-		n, t, k := protowire.ConsumeTag(msg)
-		if k < 0 {
-			return nil, false
-		}
-		msg = msg[k:]
-		if n == num && t == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(msg)
-			if m < 0 {
-				return nil, false
-			}
-			out, found = v, true
-			msg = msg[m:]
-			continue
-		}
-		m := protowire.ConsumeFieldValue(n, t, msg)
-		if m < 0 {
-			return nil, false
-		}
-		msg = msg[m:]
-	}
-	return out, found
+	b, _, ok := lastField(msg, num, protowire.BytesType)
+	return b, ok
 }
 
 // varintField returns the last occurrence of a varint field of a serialized message.
 func varintField(msg []byte, num protowire.Number) (uint64, bool) {
-	var out uint64
-	found := false
+	_, v, ok := lastField(msg, num, protowire.VarintType)
+	return v, ok
+}
+
+// lastField scans a serialized message for the last occurrence of field num with wire type
+// typ: its bytes (BytesType) or its value (VarintType). ok is false if there is none or the
+// message is malformed.
+func lastField(msg []byte, num protowire.Number, typ protowire.Type) (b []byte, v uint64, ok bool) {
 	for len(msg) > 0 {
 		n, t, k := protowire.ConsumeTag(msg)
 		if k < 0 {
-			return 0, false
+			return nil, 0, false
 		}
 		msg = msg[k:]
-		if n == num && t == protowire.VarintType {
-			v, m := protowire.ConsumeVarint(msg)
-			if m < 0 {
-				return 0, false
-			}
-			out, found = v, true
-			msg = msg[m:]
-			continue
+		m := 0
+		switch {
+		case n == num && t == typ && typ == protowire.BytesType:
+			b, m = protowire.ConsumeBytes(msg)
+			ok = m >= 0
+		case n == num && t == typ && typ == protowire.VarintType:
+			v, m = protowire.ConsumeVarint(msg)
+			ok = m >= 0
+		default:
+			m = protowire.ConsumeFieldValue(n, t, msg)
 		}
-		m := protowire.ConsumeFieldValue(n, t, msg)
 		if m < 0 {
-			return 0, false
+			return nil, 0, false
 		}
 		msg = msg[m:]
 	}
-	return out, found
+	return b, v, ok
 }
