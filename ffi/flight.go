@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/livekit-ffi-go/sdk/internal/wire"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -245,35 +246,15 @@ var errorOnlyKinds = func() map[protowire.Number]bool {
 // on the library's thread before anything is copied, reads the event in place and copies only
 // an error message. It reports whether ev was a flight's completion (pending or not).
 func (c *Client) completeFlight(ev []byte) bool {
-	num, typ, n := protowire.ConsumeTag(ev)
-	if n < 0 || typ != protowire.BytesType || !errorOnlyKinds[num] {
+	num, inner, ok := wire.Envelope(ev)
+	if !ok || !errorOnlyKinds[num] {
 		return false
 	}
-	inner, m := protowire.ConsumeBytes(ev[n:])
-	if m < 0 || n+m != len(ev) {
+	id, ok := wire.Varint(inner, 1) // async_id
+	if !ok {
 		return false
 	}
-	var id uint64
-	var msg []byte
-	for len(inner) > 0 {
-		f, t, k := protowire.ConsumeTag(inner)
-		if k < 0 {
-			return false
-		}
-		inner = inner[k:]
-		switch {
-		case f == 1 && t == protowire.VarintType:
-			id, k = protowire.ConsumeVarint(inner)
-		case f == 2 && t == protowire.BytesType:
-			msg, k = protowire.ConsumeBytes(inner)
-		default:
-			k = protowire.ConsumeFieldValue(f, t, inner)
-		}
-		if k < 0 {
-			return false
-		}
-		inner = inner[k:]
-	}
+	msg, _ := wire.Bytes(inner, 2) // error
 	if id&flightBit == 0 || id>>62 != 1 {
 		return false
 	}

@@ -7,9 +7,9 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/livekit-ffi-go/sdk/internal/redact"
+	"github.com/livekit-ffi-go/sdk/internal/wire"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -20,26 +20,15 @@ type logItem struct {
 
 // Field numbers of the log messages, read directly off the wire (see routeLogs).
 var (
-	ffiEventLogsField    = fieldNumber(&pb.FfiEvent{}, "logs")
-	logBatchRecordsField = fieldNumber(&pb.LogBatch{}, "records")
-	logRecordLevelField  = fieldNumber(&pb.LogRecord{}, "level")
+	ffiEventLogsField    = wire.Number(&pb.FfiEvent{}, "logs")
+	logBatchRecordsField = wire.Number(&pb.LogBatch{}, "records")
+	logRecordLevelField  = wire.Number(&pb.LogRecord{}, "level")
 )
-
-func fieldNumber(m proto.Message, name protoreflect.Name) protowire.Number {
-	return m.ProtoReflect().Descriptor().Fields().ByName(name).Number()
-}
 
 // logBatchBytes returns the serialized LogBatch if raw is an FfiEvent carrying logs.
 func logBatchBytes(raw []byte) ([]byte, bool) {
-	num, typ, n := protowire.ConsumeTag(raw)
-	if n < 0 || num != ffiEventLogsField || typ != protowire.BytesType {
-		return nil, false
-	}
-	batch, m := protowire.ConsumeBytes(raw[n:])
-	if m < 0 || n+m != len(raw) {
-		return nil, false
-	}
-	return batch, true
+	num, batch, ok := wire.Envelope(raw)
+	return batch, ok && num == ffiEventLogsField
 }
 
 // routeLogs filters a LogBatch by level before decoding anything: the library sends every
@@ -81,23 +70,8 @@ func (c *Client) routeLogs(batch []byte) {
 
 // recordLevel reads LogRecord.level without decoding the rest (TRACE if absent).
 func recordLevel(rec []byte) pb.LogLevel {
-	for len(rec) > 0 {
-		num, typ, n := protowire.ConsumeTag(rec)
-		if n < 0 {
-			break
-		}
-		rec = rec[n:]
-		if num == logRecordLevelField && typ == protowire.VarintType {
-			v, m := protowire.ConsumeVarint(rec)
-			if m < 0 {
-				break
-			}
-			return pb.LogLevel(v)
-		}
-		if n = protowire.ConsumeFieldValue(num, typ, rec); n < 0 {
-			break
-		}
-		rec = rec[n:]
+	if v, ok := wire.Varint(rec, logRecordLevelField); ok {
+		return pb.LogLevel(v)
 	}
 	return pb.LogLevel_LOG_TRACE
 }

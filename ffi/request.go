@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/livekit-ffi-go/sdk/internal/wire"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -416,20 +417,12 @@ var directKinds = map[protowire.Number]bool{
 // waiter still waits and wants no hook run on the dispatcher. It runs on the library's
 // thread: it only reads a few bytes, takes c.mu briefly and sends on a buffered channel.
 func (c *Client) deliverDirect(raw []byte) bool {
-	num, typ, n := protowire.ConsumeTag(raw)
-	if n < 0 || typ != protowire.BytesType || !directKinds[num] {
+	num, inner, ok := wire.Envelope(raw)
+	if !ok || !directKinds[num] {
 		return false
 	}
-	inner, m := protowire.ConsumeBytes(raw[n:])
-	if m < 0 {
-		return false
-	}
-	f, ft, k := protowire.ConsumeTag(inner)
-	if k < 0 || f != 1 || ft != protowire.VarintType {
-		return false
-	}
-	id, k2 := protowire.ConsumeVarint(inner[k:])
-	if k2 < 0 {
+	id, ok := wire.Varint(inner, 1) // async_id
+	if !ok {
 		return false
 	}
 	key := waitKey{kind: protoreflect.FieldNumber(num), id: id}

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/livekit-ffi-go/sdk/internal/wire"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -117,20 +118,12 @@ func (c *Client) routeRaw(ev []byte) bool {
 	if c.raws.Load() == 0 {
 		return false
 	}
-	num, typ, n := protowire.ConsumeTag(ev)
-	if n < 0 || typ != protowire.BytesType || !routedKinds[num] {
+	num, inner, ok := wire.Envelope(ev)
+	if !ok || !routedKinds[num] {
 		return false
 	}
-	inner, m := protowire.ConsumeBytes(ev[n:])
-	if m < 0 {
-		return false
-	}
-	f, t, k := protowire.ConsumeTag(inner)
-	if k < 0 || f != 1 || t != protowire.VarintType {
-		return false
-	}
-	handle, k2 := protowire.ConsumeVarint(inner[k:])
-	if k2 < 0 {
+	handle, ok := wire.Varint(inner, 1) // the *_handle every routed kind starts with
+	if !ok {
 		return false
 	}
 	c.mu.Lock()
