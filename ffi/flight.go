@@ -62,36 +62,25 @@ var ErrFlightBusy = errors.New("livekit ffi: flight: the previous call has not c
 // id must be the variable that req's request_async_id field points at. owner works as
 // CallOptions.Owner: FailOwner(owner) ends a pending call.
 func (c *Client) NewFlight(req proto.Message, id *uint64, owner uint64) (*Flight, error) {
-	env, err := Wrap(req)
+	a, err := asyncRequestOf(req)
 	if err != nil {
 		return nil, err
 	}
-	m := env.ProtoReflect()
-	fd := m.WhichOneof(requestOneof)
-	if fd == nil {
-		return nil, fmt.Errorf("livekit ffi: empty request")
+	if !errorOnlyCompletion(a.callback.Message()) {
+		return nil, fmt.Errorf("livekit ffi: the completion of %s carries more than an error; use Start", a.name)
 	}
-	cb := callbackField(fd.Name())
-	if cb == nil {
-		return nil, fmt.Errorf("livekit ffi: %s is not an asynchronous request", fd.Name())
-	}
-	if !errorOnlyCompletion(cb.Message()) {
-		return nil, fmt.Errorf("livekit ffi: the completion of %s carries more than an error; use Start", fd.Name())
-	}
-	inner := m.Get(fd).Message()
-	idField := inner.Descriptor().Fields().ByName("request_async_id")
 	// The caller's variable must be the field: write through it and read the message back.
-	if id == nil || idField == nil {
+	if id == nil {
 		return nil, fmt.Errorf("livekit ffi: NewFlight: no request_async_id variable")
 	}
 	*id = flightBit
-	if !inner.Has(idField) || inner.Get(idField).Uint() != flightBit {
-		return nil, fmt.Errorf("livekit ffi: NewFlight: id is not the variable behind %s.request_async_id", fd.Name())
+	if !a.inner.Has(a.idField) || a.inner.Get(a.idField).Uint() != flightBit {
+		return nil, fmt.Errorf("livekit ffi: NewFlight: id is not the variable behind %s.request_async_id", a.name)
 	}
 	*id = 0
 
-	f := &Flight{c: c, kind: protowire.Number(cb.Number()), env: env, id: id, owner: owner,
-		name: string(fd.Name()), buf: make([]byte, 0, 128), done: make(chan flightResult, 1)}
+	f := &Flight{c: c, kind: protowire.Number(a.callback.Number()), env: a.env, id: id, owner: owner,
+		name: string(a.name), buf: make([]byte, 0, 128), done: make(chan flightResult, 1)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failed != nil {

@@ -222,28 +222,46 @@ type Call struct {
 	w   *waiter
 }
 
-// Start sends an asynchronous request: it picks a request_async_id, registers a waiter for the
-// matching callback, then sends.
-func (c *Client) Start(req proto.Message, o CallOptions) (*Call, error) {
+// asyncRequest is an asynchronous request taken apart: its envelope, the message inside, that
+// message's request_async_id field and the FfiEvent field of its completion.
+type asyncRequest struct {
+	env      *pb.FfiRequest
+	name     protoreflect.Name
+	inner    protoreflect.Message
+	idField  protoreflect.FieldDescriptor
+	callback protoreflect.FieldDescriptor
+}
+
+func asyncRequestOf(req proto.Message) (asyncRequest, error) {
 	env, err := Wrap(req)
 	if err != nil {
-		return nil, err
+		return asyncRequest{}, err
 	}
 	m := env.ProtoReflect()
 	fd := m.WhichOneof(requestOneof)
 	if fd == nil {
-		return nil, fmt.Errorf("livekit ffi: empty request")
+		return asyncRequest{}, fmt.Errorf("livekit ffi: empty request")
 	}
 	inner := m.Get(fd).Message()
-	idField := inner.Descriptor().Fields().ByName("request_async_id")
-	cbField := callbackField(fd.Name())
-	if idField == nil || cbField == nil {
-		return nil, fmt.Errorf("livekit ffi: %s is not an asynchronous request", fd.Name())
+	a := asyncRequest{env: env, name: fd.Name(), inner: inner,
+		idField: inner.Descriptor().Fields().ByName("request_async_id"), callback: callbackField(fd.Name())}
+	if a.idField == nil || a.callback == nil {
+		return asyncRequest{}, fmt.Errorf("livekit ffi: %s is not an asynchronous request", fd.Name())
+	}
+	return a, nil
+}
+
+// Start sends an asynchronous request: it picks a request_async_id, registers a waiter for the
+// matching callback, then sends.
+func (c *Client) Start(req proto.Message, o CallOptions) (*Call, error) {
+	a, err := asyncRequestOf(req)
+	if err != nil {
+		return nil, err
 	}
 	id := c.nextID.Add(1)
-	inner.Set(idField, protoreflect.ValueOfUint64(id))
+	a.inner.Set(a.idField, protoreflect.ValueOfUint64(id))
 
-	key := waitKey{kind: cbField.Number(), id: id}
+	key := waitKey{kind: a.callback.Number(), id: id}
 	w := &waiter{done: make(chan result, 1), opts: o}
 	c.mu.Lock()
 	if c.failed != nil {
@@ -254,7 +272,7 @@ func (c *Client) Start(req proto.Message, o CallOptions) (*Call, error) {
 	c.waiters[key] = w
 	c.mu.Unlock()
 
-	if err := c.send(env); err != nil {
+	if err := c.send(a.env); err != nil {
 		c.forget(key)
 		return nil, err
 	}
