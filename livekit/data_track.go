@@ -163,18 +163,12 @@ func (p *LocalParticipant) DefineSchema(ctx context.Context, id DataTrackSchemaI
 	if id.Name == "" {
 		return invalid(op, "the schema id has no name")
 	}
-	cb, err := call[*pb.DefineSchemaCallback](ctx, p.r, op, &pb.DefineSchemaRequest{
+	_, err := call[*pb.DefineSchemaCallback](ctx, p.r, op, &pb.DefineSchemaRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		SchemaId:               id.proto(),
 		Definition:             proto.String(definition),
 	}, ffi.CallOptions{})
-	if err != nil {
-		return err
-	}
-	if msg := cb.GetError(); msg != "" {
-		return &RequestError{Op: op, Message: msg}
-	}
-	return nil
+	return err
 }
 
 // Schema fetches the definition the participant publisher stored for the schema id (see
@@ -191,9 +185,6 @@ func (p *LocalParticipant) Schema(ctx context.Context, publisher string, id Data
 	}, ffi.CallOptions{})
 	if err != nil {
 		return "", err
-	}
-	if msg := cb.GetError(); msg != "" {
-		return "", &RequestError{Op: op, Message: msg}
 	}
 	return cb.GetDefinition(), nil
 }

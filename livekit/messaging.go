@@ -23,9 +23,6 @@ func (p *LocalParticipant) SendChatMessage(ctx context.Context, text string, des
 	if err != nil {
 		return ChatMessage{}, err
 	}
-	if msg := cb.GetError(); msg != "" {
-		return ChatMessage{}, &RequestError{Op: op, Message: msg}
-	}
 	return chatMessageFrom(cb.GetChatMessage()), nil
 }
 
@@ -50,9 +47,6 @@ func (p *LocalParticipant) EditChatMessage(ctx context.Context, original ChatMes
 	}, ffi.CallOptions{})
 	if err != nil {
 		return ChatMessage{}, err
-	}
-	if msg := cb.GetError(); msg != "" {
-		return ChatMessage{}, &RequestError{Op: op, Message: msg}
 	}
 	return chatMessageFrom(cb.GetChatMessage()), nil
 }

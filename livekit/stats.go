@@ -39,9 +39,6 @@ func (r *Room) SessionStats(ctx context.Context) (SessionStats, error) {
 	if err != nil {
 		return SessionStats{}, err
 	}
-	if msg := cb.GetError(); msg != "" {
-		return SessionStats{}, &RequestError{Op: op, Message: msg}
-	}
 	res := cb.GetResult()
 	return SessionStats{Publisher: statsFrom(res.GetPublisherStats()), Subscriber: statsFrom(res.GetSubscriberStats())}, nil
 }
