@@ -2,6 +2,7 @@ package livekit_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -10,6 +11,78 @@ import (
 	"github.com/livekit-ffi-go/sdk/livekit"
 )
 
+// connectEncrypted joins room as identity with encryption options o, closed when the test ends.
+func connectEncrypted(t *testing.T, ctx context.Context, room, identity string, o livekit.EncryptionOptions) (*livekit.Room, *events) {
+	t.Helper()
+	ev := newEvents()
+	r, err := livekit.Connect(ctx, env.Server.URL(), mint(t, room, identity), livekit.WithEventHandler(ev.handle), livekit.WithEncryption(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r, ev
+}
+
+// Two participants with the same key decrypt each other's media; one with another key reports
+// decryption failures.
+func TestEncryption(t *testing.T) {
+	needEnv(t)
+	name := roomName(t)
+	key := []byte("a shared secret key")
+	ctx := ctxFor(t, 60*time.Second)
+	a, _ := connectEncrypted(t, ctx, name, "alice", livekit.EncryptionOptions{SharedKey: key})
+	b, evB := connectEncrypted(t, ctx, name, "bob", livekit.EncryptionOptions{SharedKey: key})
+	texts := make(chan livekit.TextStreamInfo, 1)
+	b.RegisterTextStreamHandler("secret", func(r *livekit.TextStreamReader, from string) {
+		if s, err := r.ReadAll(ctx); err == nil && s == "for bob only" {
+			texts <- r.Info()
+		}
+	})
+	_, evM := connectEncrypted(t, ctx, name, "mallory", livekit.EncryptionOptions{SharedKey: bytes.Repeat([]byte("x"), 19), FailureTolerance: 1, RatchetWindowSize: 1})
+	track, stop, err := toneTrack("secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if _, err := a.LocalParticipant().PublishTrack(ctx, track, livekit.TrackPublishOptions{Source: livekit.SourceMicrophone}); err != nil {
+		t.Fatal(err)
+	}
+	ts := waitFor(t, evB, 15*time.Second, func(e livekit.TrackPublished) bool { return e.Participant.Identity() == "alice" })
+	if ts.Info.EncryptionType != livekit.EncryptionGCM {
+		t.Errorf("publication encryption %v, want GCM", ts.Info.EncryptionType)
+	}
+	waitFor(t, evB, 30*time.Second, func(e livekit.EncryptionStateChanged) bool {
+		return e.Identity == "alice" && e.State == livekit.EncryptionStateOK
+	})
+	waitFor(t, evM, 30*time.Second, func(e livekit.EncryptionStateChanged) bool {
+		return e.Identity == "alice" && e.State == livekit.EncryptionStateDecryptionFailed
+	})
+	waitFor(t, evM, 30*time.Second, func(e livekit.ParticipantEncryptionStatusChanged) bool {
+		return e.Identity == "alice" && e.IsEncrypted
+	})
+	// Data streams are encrypted too.
+	if _, err := a.LocalParticipant().SendText(ctx, "for bob only", livekit.StreamTextOptions{Topic: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case info := <-texts:
+		if info.Encryption != livekit.EncryptionGCM {
+			t.Errorf("text stream arrived with encryption %v", info.Encryption)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("encrypted text stream did not arrive")
+	}
+	if err := a.E2EE().SetEnabled(true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.E2EE().RatchetSharedKey(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.E2EE().SetSharedKey(key, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Without a shared key each participant has its own: the publisher encrypts with the key set
 // under its identity, a subscriber that holds the same key for it decrypts, one that holds
 // another fails. Keys read back, ratchet, and the frame cryptors list the track.
@@ -17,19 +90,10 @@ func TestEncryptionPerParticipantKeys(t *testing.T) {
 	needEnv(t)
 	name := roomName(t)
 	ctx := ctxFor(t, 60*time.Second)
-	connect := func(id string, o livekit.EncryptionOptions) (*livekit.Room, *events) {
-		ev := newEvents()
-		r, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, id), livekit.WithEventHandler(ev.handle), livekit.WithEncryption(o))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r, ev
-	}
 	aliceKey := []byte("alice's own sending key")
-	a, _ := connect("alice", livekit.EncryptionOptions{})
-	b, evB := connect("bob", livekit.EncryptionOptions{})
-	m, evM := connect("mallory", livekit.EncryptionOptions{FailureTolerance: 1, RatchetWindowSize: 1})
+	a, _ := connectEncrypted(t, ctx, name, "alice", livekit.EncryptionOptions{})
+	b, evB := connectEncrypted(t, ctx, name, "bob", livekit.EncryptionOptions{})
+	m, evM := connectEncrypted(t, ctx, name, "mallory", livekit.EncryptionOptions{FailureTolerance: 1, RatchetWindowSize: 1})
 	for _, set := range []struct {
 		r   *livekit.Room
 		key []byte

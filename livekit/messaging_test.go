@@ -1,7 +1,6 @@
 package livekit_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -193,84 +192,5 @@ func TestStatsOfPublishedTrack(t *testing.T) {
 		len(ss.Publisher), len(ss.Subscriber), len(sb.Publisher), len(sb.Subscriber))
 	if len(ss.Publisher) == 0 {
 		t.Fatal("no publisher reports for a room that publishes")
-	}
-}
-
-// Two participants with the same key decrypt each other's media; one with another key reports
-// decryption failures.
-func TestEncryption(t *testing.T) {
-	needEnv(t)
-	name := roomName(t)
-	key := []byte("a shared secret key")
-	ctx := ctxFor(t, 60*time.Second)
-	connect := func(id string, k []byte) (*livekit.Room, *events) {
-		ev := newEvents()
-		r, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, id), livekit.WithEventHandler(ev.handle),
-			livekit.WithEncryption(livekit.EncryptionOptions{SharedKey: k}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r, ev
-	}
-	connectOpts := func(id string, o livekit.EncryptionOptions) (*livekit.Room, *events) {
-		ev := newEvents()
-		r, err := livekit.Connect(ctx, env.Server.URL(), mint(t, name, id), livekit.WithEventHandler(ev.handle), livekit.WithEncryption(o))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r, ev
-	}
-	a, _ := connect("alice", key)
-	b, evB := connect("bob", key)
-	texts := make(chan livekit.TextStreamInfo, 1)
-	b.RegisterTextStreamHandler("secret", func(r *livekit.TextStreamReader, from string) {
-		if s, err := r.ReadAll(ctx); err == nil && s == "for bob only" {
-			texts <- r.Info()
-		}
-	})
-	_, evM := connectOpts("mallory", livekit.EncryptionOptions{SharedKey: bytes.Repeat([]byte("x"), 19), FailureTolerance: 1, RatchetWindowSize: 1})
-	track, stop, err := toneTrack("secret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if _, err := a.LocalParticipant().PublishTrack(ctx, track, livekit.TrackPublishOptions{Source: livekit.SourceMicrophone}); err != nil {
-		t.Fatal(err)
-	}
-	ts := waitFor(t, evB, 15*time.Second, func(e livekit.TrackPublished) bool { return e.Participant.Identity() == "alice" })
-	if ts.Info.EncryptionType != livekit.EncryptionGCM {
-		t.Errorf("publication encryption %v, want GCM", ts.Info.EncryptionType)
-	}
-	waitFor(t, evB, 30*time.Second, func(e livekit.EncryptionStateChanged) bool {
-		return e.Identity == "alice" && e.State == livekit.EncryptionStateOK
-	})
-	waitFor(t, evM, 30*time.Second, func(e livekit.EncryptionStateChanged) bool {
-		return e.Identity == "alice" && e.State == livekit.EncryptionStateDecryptionFailed
-	})
-	waitFor(t, evM, 30*time.Second, func(e livekit.ParticipantEncryptionStatusChanged) bool {
-		return e.Identity == "alice" && e.IsEncrypted
-	})
-	// Data streams are encrypted too.
-	if _, err := a.LocalParticipant().SendText(ctx, "for bob only", livekit.StreamTextOptions{Topic: "secret"}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case info := <-texts:
-		if info.Encryption != livekit.EncryptionGCM {
-			t.Errorf("text stream arrived with encryption %v", info.Encryption)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("encrypted text stream did not arrive")
-	}
-	if err := a.E2EE().SetEnabled(true); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.E2EE().RatchetSharedKey(0); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.E2EE().SetSharedKey(key, 0); err != nil {
-		t.Fatal(err)
 	}
 }
