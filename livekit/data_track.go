@@ -73,8 +73,13 @@ func frameEncodingFrom(in *pb.DataTrackFrameEncoding) FrameEncoding {
 	if c, ok := in.GetEncoding().(*pb.DataTrackFrameEncoding_Custom); ok {
 		return FrameEncoding(c.Custom)
 	}
-	for name, wk := range wellKnownFrameEncodings {
-		if in.GetWellKnown() == wk {
+	return wellKnownName(wellKnownFrameEncodings, in.GetWellKnown())
+}
+
+// wellKnownName is the name under which names holds the protocol value v ("" if none).
+func wellKnownName[N ~string, V comparable](names map[N]V, v V) N {
+	for name, x := range names {
+		if x == v {
 			return name
 		}
 	}
@@ -133,12 +138,8 @@ func schemaIDFrom(in *pb.DataTrackSchemaId) DataTrackSchemaID {
 	out := DataTrackSchemaID{Name: in.GetName()}
 	if c, ok := in.GetEncoding().GetEncoding().(*pb.DataTrackSchemaEncoding_Custom); ok {
 		out.Encoding = SchemaEncoding(c.Custom)
-		return out
-	}
-	for name, wk := range wellKnownSchemaEncodings {
-		if in.GetEncoding().GetWellKnown() == wk {
-			out.Encoding = name
-		}
+	} else {
+		out.Encoding = wellKnownName(wellKnownSchemaEncodings, in.GetEncoding().GetWellKnown())
 	}
 	return out
 }
