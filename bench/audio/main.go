@@ -175,19 +175,8 @@ func (b *bench) latency(opts livekit.AudioSourceOptions, qname, pace string, bur
 	a, rb, subs := b.pair(ctx, "lat")
 	defer rb.Close()
 	defer a.Close()
-	src, err := livekit.NewAudioSource(opts)
-	if err != nil {
-		fail(err)
-	}
-	defer src.Close()
-	tr, err := livekit.NewLocalAudioTrack("tone", src)
-	if err != nil {
-		fail(err)
-	}
-	defer tr.Close()
-	if _, err := a.LocalParticipant().PublishTrack(ctx, tr, livekit.TrackPublishOptions{Source: livekit.SourceMicrophone}); err != nil {
-		fail(err)
-	}
+	src, unpublish := publishTone(ctx, a, opts)
+	defer unpublish()
 	var remote livekit.Track
 	select {
 	case remote = <-subs:
@@ -269,25 +258,31 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// publishTone publishes a microphone track named "tone" from a new source on a; done releases
+// both.
+func publishTone(ctx context.Context, a *livekit.Room, opts livekit.AudioSourceOptions) (src *livekit.AudioSource, done func()) {
+	src, err := livekit.NewAudioSource(opts)
+	if err != nil {
+		fail(err)
+	}
+	tr, err := livekit.NewLocalAudioTrack("tone", src)
+	if err != nil {
+		fail(err)
+	}
+	if _, err := a.LocalParticipant().PublishTrack(ctx, tr, livekit.TrackPublishOptions{Source: livekit.SourceMicrophone}); err != nil {
+		fail(err)
+	}
+	return src, func() { tr.Close(); src.Close() }
+}
+
 func (b *bench) cpu(d time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), d+time.Minute)
 	defer cancel()
 	a, rb, subs := b.pair(ctx, "cpu")
 	defer rb.Close()
 	defer a.Close()
-	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{})
-	if err != nil {
-		fail(err)
-	}
-	defer src.Close()
-	tr, err := livekit.NewLocalAudioTrack("tone", src)
-	if err != nil {
-		fail(err)
-	}
-	defer tr.Close()
-	if _, err := a.LocalParticipant().PublishTrack(ctx, tr, livekit.TrackPublishOptions{Source: livekit.SourceMicrophone}); err != nil {
-		fail(err)
-	}
+	src, unpublish := publishTone(ctx, a, livekit.AudioSourceOptions{})
+	defer unpublish()
 	remote := <-subs
 	st, err := livekit.NewAudioStream(remote, livekit.AudioStreamOptions{})
 	if err != nil {
