@@ -39,7 +39,7 @@ type Flight struct {
 	// Guarded by c.mu.
 	seq     uint64
 	pending uint64 // the async id in flight, 0 if none
-	closed  error
+	closed  bool
 }
 
 type flightResult struct {
@@ -126,9 +126,9 @@ func (f *Flight) send(ptr unsafe.Pointer, addr *uint64) error {
 	c := f.c
 	c.mu.Lock()
 	switch {
-	case f.closed != nil:
+	case f.closed:
 		c.mu.Unlock()
-		return f.closed
+		return ErrClosedFlight
 	case c.failed != nil:
 		c.mu.Unlock()
 		return c.failed
@@ -187,9 +187,7 @@ func (f *Flight) Wait() (msg string, err error) {
 func (f *Flight) Close() {
 	f.c.mu.Lock()
 	defer f.c.mu.Unlock()
-	if f.closed == nil {
-		f.closed = ErrClosedFlight
-	}
+	f.closed = true
 	delete(f.c.flights, f.index)
 	f.failLocked(ErrClosedFlight)
 }
