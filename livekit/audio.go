@@ -397,8 +397,8 @@ func (s *AudioSource) Close() error {
 		return nil
 	}
 	close(s.done)
-	// A capture parked in the library may never complete once the source is gone.
-	s.c.FailOwner(s.handle.ID(), ErrSourceClosed)
+	// Stopping fails a capture parked in the library: it may never complete once the source
+	// is gone.
 	s.cap.stop()
 	// A request on its way into the library reaches it before the handle goes.
 	//lint:ignore SA2001 the empty critical section waits for the send in progress
