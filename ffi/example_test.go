@@ -68,3 +68,28 @@ func ExampleFlight() {
 		}
 	}
 }
+
+// Take a stream's frames in place on the library's thread and leave the rest (the end of the
+// stream) to the dispatcher.
+func ExampleClient_SubscribeRaw() {
+	c, err := ffi.Default()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var stream uint64 // an audio stream's handle, from NewAudioStreamRequest
+	sub, err := c.SubscribeRaw(ffi.AudioStreamEvents, stream,
+		func(ev []byte) bool {
+			// ev is only valid now: read what you need (protowire), copy the samples,
+			// drop the frame's handle, queue a frame; or return false to pass it on.
+			return false
+		},
+		func(ev *pb.FfiEvent) {
+			if ev.GetAudioStreamEvent().GetEos() != nil {
+				log.Print("stream ended")
+			}
+		})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sub.Close()
+}

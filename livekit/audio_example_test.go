@@ -53,6 +53,25 @@ func ExampleAudioSource() {
 	}
 }
 
+// Check, at the end of a stretch of captures, that the engine took every frame.
+func ExampleAudioSource_Flush() {
+	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	ctx := context.Background()
+	frame := media.NewAudioFrame(48000, 1, 480)
+	for range 10 {
+		if err := src.CaptureFrame(ctx, frame); err != nil { // returns at once
+			log.Fatal(err)
+		}
+	}
+	if err := src.Flush(ctx); err != nil { // the engine has every frame, or says why not
+		log.Fatal(err)
+	}
+}
+
 // Barge-in: stop what is queued as soon as the user starts speaking.
 func ExampleAudioSource_ClearBuffer() {
 	src, err := livekit.NewAudioSource(livekit.AudioSourceOptions{})

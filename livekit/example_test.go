@@ -148,3 +148,44 @@ func ExampleE2EE_SetKey() {
 		}
 	}
 }
+
+// Correct a chat message just sent.
+func ExampleLocalParticipant_EditChatMessage() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	lp := room.LocalParticipant()
+	sent, err := lp.SendChatMessage(ctx, "see you at 3", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := lp.EditChatMessage(ctx, sent, "see you at 4", nil); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Publish robot poses as JSON frames that follow a JSON Schema subscribers can fetch.
+func ExampleLocalParticipant_DefineSchema() {
+	ctx := context.Background()
+	room, err := livekit.Connect(ctx, "wss://my.livekit.cloud", "<token>")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer room.Close()
+	lp := room.LocalParticipant()
+	pose := livekit.DataTrackSchemaID{Name: "pose", Encoding: livekit.SchemaEncodingJSONSchema}
+	if err := lp.DefineSchema(ctx, pose, `{"type":"object","properties":{"x":{"type":"number"},"y":{"type":"number"}}}`); err != nil {
+		log.Fatal(err)
+	}
+	track, err := lp.PublishDataTrack(ctx, "pose", livekit.DataTrackOptions{Schema: pose, FrameEncoding: livekit.FrameEncodingJSON})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer track.Unpublish()
+	if err := track.TryPush(livekit.DataTrackFrame{Payload: []byte(`{"x":1.5,"y":-0.25}`)}); err != nil {
+		log.Print(err) // frames are lossy: a full queue drops this one
+	}
+}
