@@ -150,6 +150,9 @@ func TestLoadRoomsExchangeData(t *testing.T) {
 	wg.Wait()
 	t.Logf("teardown of %d rooms: %v", 2*rooms, time.Since(t0).Round(time.Millisecond))
 	for i, p := range pairs {
+		// The room's handler runs on its own goroutine and may still be delivering the last
+		// events when Close returns.
+		waitFor[livekit.Disconnected](t, p.ev, 10*time.Second, nil)
 		evs := p.ev.snapshot()
 		if _, ok := evs[len(evs)-1].(livekit.Disconnected); !ok {
 			t.Fatalf("room %d: last event %T, want Disconnected", i, evs[len(evs)-1])

@@ -72,6 +72,8 @@ func WithICEServers(s ...ICEServer) ConnectOption {
 // A slow handler delays only later events of this room: never the library, other rooms, or the
 // room's state (Token, RemoteParticipants ... are updated before the event is queued). Events
 // wait for the handler in an unbounded queue. With a handler, Room.Events yields nothing.
+// Close does not wait for the handler (it may be called from it): the handler still gets
+// every event, Disconnected last, possibly just after Close returns.
 func WithEventHandler(fn func(Event)) ConnectOption { return func(c *config) { c.handler = fn } }
 
 // WithEventBuffer sets how many events a room without an event handler keeps for Room.Events
