@@ -8,13 +8,19 @@ import (
 	"path/filepath"
 )
 
-// Root returns the cache root, or "" when neither XDG_CACHE_HOME nor HOME is set.
+// Root returns the cache root; without XDG_CACHE_HOME and HOME, the OS's user cache directory
+// (Windows), else "".
 func Root() string {
 	base := os.Getenv("XDG_CACHE_HOME")
 	if base == "" {
 		home := os.Getenv("HOME")
 		if home == "" {
-			return ""
+			// Windows has no HOME: its per-user cache (%LocalAppData%).
+			dir, err := os.UserCacheDir()
+			if err != nil {
+				return ""
+			}
+			return filepath.Join(dir, "livekit-ffi-go")
 		}
 		base = filepath.Join(home, ".cache")
 	}

@@ -1,0 +1,6 @@
+package nativelib
+
+var (
+	ParseHTMLIndex = parseHTMLIndex
+	ParseJSONIndex = parseJSONIndex
+)
