@@ -6,7 +6,8 @@
 #   1 checks     go mod download, go vet ./..., gofmt
 #   2 pure Go    CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/
 #                ./livekit/... (the room's event translation runs without the library)
-#   3 deps       native library (scripts/build-ffi.sh), generated-code drift
+#   3 deps       native library (scripts/build-ffi.sh) and every platform's wheel
+#                (livekit-ffi download --all), generated-code drift
 #                check (scripts/gen-proto.sh --check), livekit-server
 #                (scripts/install-livekit-server.sh; ~5 min the first time)
 #                and redis-server (Debian package; .ci/run installs it)
@@ -127,6 +128,9 @@ LIVEKIT_LIB_PATH="${out##*$'\n'}"
 }
 export LIVEKIT_LIB_PATH
 echo "LIVEKIT_LIB_PATH=$LIVEKIT_LIB_PATH" >&2
+# cmd/livekit-ffi's tests serve every platform's real wheel from a loopback index: fetch and
+# check them now (cached; about 53 MB the first time), since nothing is reachable in step 4.
+go run ./cmd/livekit-ffi download --all >/dev/null
 
 step "generated protocol matches the pinned schema (scripts/gen-proto.sh --check)"
 scripts/gen-proto.sh --check
