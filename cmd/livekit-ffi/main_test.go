@@ -275,17 +275,17 @@ func TestInstallEveryPlatformFromItsRealWheel(t *testing.T) {
 	}
 }
 
-func TestInstallFromAnHTMLIndex(t *testing.T) {
-	isolate(t)
+func TestDownloadFromAnHTMLIndex(t *testing.T) {
+	cache := isolate(t)
 	p := host(t)
 	ix := newIndex(t, p)
 	ix.html = true
-	r := runCLI(t, nil, "install", "--index", ix.URL())
+	r := runCLI(t, nil, "download", "--index", ix.URL())
 	if r.code != 0 {
-		t.Fatalf("install from a PEP 503 index failed: %s", r.stderr)
+		t.Fatalf("download from a PEP 503 index failed: %s", r.stderr)
 	}
-	if fileSHA(t, r.lastLine()) != p.LibSHA256 {
-		t.Fatal("installed library does not match its pin")
+	if want := filepath.Join(cache, "wheels", p.WheelFile); r.lastLine() != want || fileSHA(t, want) != p.WheelSHA256 {
+		t.Fatalf("downloaded %q, want %s with the pinned sha256", r.lastLine(), want)
 	}
 }
 
