@@ -256,9 +256,24 @@ func (r *room) addLocalPublication(track LocalTrack, op *pb.OwnedTrackPublicatio
 
 // UnpublishTrack stops publishing the track with this SID and waits for the server. The
 // track itself stays usable (publish it again, or close it). Bound ctx: the library may not
-// answer while the room is reconnecting.
+// answer while the room is reconnecting. A SID that is not one of the participant's
+// publications (TrackPublications) is refused with ErrInvalidArgument.
 func (p *LocalParticipant) UnpublishTrack(ctx context.Context, sid string) error {
-	_, err := call[*pb.UnpublishTrackCallback](ctx, p.r, "unpublish track", &pb.UnpublishTrackRequest{
+	const op = "unpublish track"
+	// The library aborts the process on a SID it cannot parse, so only known ones go through.
+	if sid == "" {
+		return invalid(op, "empty track SID")
+	}
+	p.r.mu.Lock()
+	_, known := p.publications[sid]
+	p.r.mu.Unlock()
+	if !known {
+		if p.r.isClosed() {
+			return &RequestError{Op: op, Err: ErrClosed}
+		}
+		return invalid(op, "no publication with SID %q", quote(sid))
+	}
+	_, err := call[*pb.UnpublishTrackCallback](ctx, p.r, op, &pb.UnpublishTrackRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		TrackSid:               proto.String(sid),
 		StopOnUnpublish:        proto.Bool(false),
