@@ -1,55 +1,29 @@
 package ffi
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/livekit-ffi-go/sdk/internal/engine"
 
+// The errors are the engine's own values and types, so errors.Is and errors.As match them
+// wherever they surface: from Load, or wrapped in an error of package livekit.
 var (
-	// ErrNoCgo is returned by every call that needs the native library when the module was
+	// ErrNoCgo is returned by everything that needs the native library when the module was
 	// built with CGO_ENABLED=0.
-	ErrNoCgo = errors.New("livekit ffi: built without cgo (CGO_ENABLED=0); the native library needs cgo")
+	ErrNoCgo = engine.ErrNoCgo
 
-	// ErrLibrary is the class of errors about finding or loading liblivekit_ffi.
-	ErrLibrary = errors.New("livekit ffi: native library")
+	// ErrLibrary is the class of errors about finding or loading liblivekit_ffi: every
+	// *LoadError and *VersionError matches it.
+	ErrLibrary = engine.ErrLibrary
 
-	// ErrDisposed is returned after Dispose, and fails requests still waiting then.
-	ErrDisposed = errors.New("livekit ffi: client disposed")
-
-	// ErrRequestFailed means the library refused a request (it returns no reason; the reason,
-	// if any, is in its log at error level).
-	ErrRequestFailed = errors.New("livekit ffi: request failed")
+	// ErrDisposed is returned after Dispose, and fails calls still waiting then.
+	ErrDisposed = engine.ErrDisposed
 )
 
-// LoadError says which library could not be loaded, why, and what to do.
-type LoadError struct {
-	Path   string // what was tried (a path, or a bare name for the system search)
-	Reason string
-}
+// LoadError says which library could not be loaded (Path: a file, or a bare name for the
+// system search), why (Reason), and what to do (in Error).
+type LoadError = engine.LoadError
 
-func (e *LoadError) Error() string {
-	return fmt.Sprintf("livekit ffi: cannot load %s: %s (run scripts/build-ffi.sh, or set LIVEKIT_LIB_PATH to liblivekit_ffi %s)",
-		e.Path, e.Reason, PinnedVersion())
-}
+// VersionError says that the library at Path reports livekit-ffi Got, not the pinned Want.
+type VersionError = engine.VersionError
 
-func (e *LoadError) Unwrap() error { return ErrLibrary }
-
-// VersionError is returned when the library is not the pinned livekit-ffi version.
-type VersionError struct {
-	Path, Got, Want string
-}
-
-func (e *VersionError) Error() string {
-	return fmt.Sprintf("livekit ffi: %s is livekit-ffi %s, but this SDK speaks the protocol of %s (run scripts/build-ffi.sh, or set LIVEKIT_LIB_PATH to a %s library)",
-		e.Path, e.Got, e.Want, e.Want)
-}
-
-func (e *VersionError) Unwrap() error { return ErrLibrary }
-
-// PanicError carries the message of a panic inside the native library. The library's own
-// advice is to end the process; the client fails every pending and later request with it.
-type PanicError struct {
-	Message string
-}
-
-func (e *PanicError) Error() string { return "livekit ffi: native library panicked: " + e.Message }
+// PanicError carries the Message of a panic inside the native library. The library's own
+// advice is to end the process; every pending and later call fails with it.
+type PanicError = engine.PanicError

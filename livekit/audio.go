@@ -11,7 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
 	pb "github.com/livekit-ffi-go/sdk/proto"
@@ -62,8 +62,8 @@ type AudioSourceOptions struct {
 // before it has been taken: a producer that runs ahead is paced to playout (backpressure),
 // holding at most the queue plus one frame, as if each capture waited for its own frame.
 type AudioSource struct {
-	c        *ffi.Client
-	handle   *ffi.Handle
+	c        *engine.Client
+	handle   *engine.Handle
 	rate     int
 	channels int
 	queue    time.Duration // 0: fast path
@@ -77,7 +77,7 @@ type AudioSource struct {
 }
 
 // capturer hands accepted frames to the library, one at a time, without allocating: a reused
-// request (its fields point at the variables here), a staging buffer and an ffi.Flight. It
+// request (its fields point at the variables here), a staging buffer and an engine.Flight. It
 // holds no reference to its AudioSource, so a source nobody closed can still be collected
 // (a cleanup then stops the capturer).
 type capturer struct {
@@ -94,7 +94,7 @@ type capturer struct {
 	failed  error // the library refused the last frame; the next call reports it
 
 	// Owned by whoever holds the turn.
-	flight          *ffi.Flight
+	flight          *engine.Flight
 	asyncID, ptr    uint64
 	nch, srate, spc uint32
 	stage           []int16
@@ -125,7 +125,7 @@ func NewAudioSource(opts AudioSourceOptions) (*AudioSource, error) {
 	case q%(10*time.Millisecond) != 0:
 		return nil, invalid(op, "QueueSize %v is not a whole number of 10 ms", q)
 	}
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return nil, &RequestError{Op: op, Err: err}
 	}
@@ -162,7 +162,7 @@ func NewAudioSource(opts AudioSourceOptions) (*AudioSource, error) {
 // run hands each accepted frame to the library and releases the turn once it is taken.
 func (cp *capturer) run() {
 	for n := range cp.work {
-		err := ffi.SendPinned(cp.flight, cp.stage[:n], &cp.ptr)
+		err := engine.SendPinned(cp.flight, cp.stage[:n], &cp.ptr)
 		cp.sending.Unlock()
 		var msg string
 		if err == nil {
@@ -535,7 +535,7 @@ func NewAudioStream(track Track, opts AudioStreamOptions) (*AudioStream, error) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return nil, &RequestError{Op: op, Err: err}
 	}
@@ -597,11 +597,11 @@ func NewAudioStreamFromParticipant(p *RemoteParticipant, source TrackSource, opt
 // the room's own account of why (the track or participant went away): eos names the reason
 // the library ends such a stream for, so that Recv reports the same error whichever comes
 // first.
-func openAudioStream(c *ffi.Client, op string, id uint64, from *readers, capacity int, eos func() error) (*AudioStream, error) {
+func openAudioStream(c *engine.Client, op string, id uint64, from *readers, capacity int, eos func() error) (*AudioStream, error) {
 	if id == 0 {
 		return nil, &RequestError{Op: op, Message: "the library returned no stream"}
 	}
-	s, err := startStream(c, ffi.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity, rawAudio(c), decodeAudio(c), nil, eos)
+	s, err := startStream(c, engine.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity, rawAudio(c), decodeAudio(c), nil, eos)
 	if err != nil {
 		return nil, err
 	}
@@ -610,7 +610,7 @@ func openAudioStream(c *ffi.Client, op string, id uint64, from *readers, capacit
 
 // decodeAudio copies each received frame out of library memory and drops its buffer at once,
 // on the dispatcher.
-func decodeAudio(c *ffi.Client) decodeFunc[*media.AudioFrame] {
+func decodeAudio(c *engine.Client) decodeFunc[*media.AudioFrame] {
 	return func(ev *pb.FfiEvent) (*media.AudioFrame, bool, bool) {
 		ae := ev.GetAudioStreamEvent()
 		if ae.GetEos() != nil {

@@ -1,7 +1,7 @@
 package livekit
 
 import (
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	"github.com/livekit-ffi-go/sdk/internal/wire"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
@@ -27,7 +27,7 @@ var (
 // released at once, as decodeAudio does for a decoded event, without the protobuf decode and
 // the hop through the dispatcher. Anything that is not a complete frame is left to
 // decodeAudio.
-func rawAudio(c *ffi.Client) rawDecodeFunc[*media.AudioFrame] {
+func rawAudio(c *engine.Client) rawDecodeFunc[*media.AudioFrame] {
 	return func(ev []byte) (*media.AudioFrame, bool) {
 		var b rawAudioFrame
 		if !b.parse(ev) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
 	"github.com/livekit-ffi-go/sdk/internal/dsp"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
@@ -244,7 +244,7 @@ func TestAudioManualSubscribe(t *testing.T) {
 func TestAudioPublishCyclesLeaveNothingBehind(t *testing.T) {
 	needEnv(t)
 	a, _, evB := joinPair(t)
-	c, _ := ffi.Default()
+	c, _ := engine.Default()
 	settle := func(what string, want int64, g int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)

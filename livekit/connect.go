@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 	"github.com/livekit-ffi-go/sdk/tokensource"
 )
@@ -75,7 +75,7 @@ func connect(ctx context.Context, url, token string, cfg *config, onToken func(s
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("livekit: connect to %s: %w", quote(url), err)
 	}
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func connect(ctx context.Context, url, token string, cfg *config, onToken func(s
 		Url:     proto.String(url),
 		Token:   proto.String(token),
 		Options: cfg.roomOptions(),
-	}, ffi.CallOptions{Late: func(ev *pb.FfiEvent) { abandonConnect(c, ev) }})
+	}, engine.CallOptions{Late: func(ev *pb.FfiEvent) { abandonConnect(c, ev) }})
 	if err != nil {
 		return nil, fmt.Errorf("livekit: connect to %s: %w", quote(url), err)
 	}
@@ -117,7 +117,7 @@ func connect(ctx context.Context, url, token string, cfg *config, onToken func(s
 	r.c = c
 	r.init(cb.GetResult())
 	r.local.streams.preset(cfg) // before any room event: streams can arrive at once
-	r.sub, err = c.Subscribe(ffi.RoomEvents, r.handle.ID(), r.onFfiEvent)
+	r.sub, err = c.Subscribe(engine.RoomEvents, r.handle.ID(), r.onFfiEvent)
 	if err == nil {
 		// The library holds the room's events until this request.
 		_, err = c.Request(&pb.ReadyForRoomEventRequest{RoomHandle: proto.Uint64(r.handle.ID())})
@@ -140,15 +140,15 @@ func connect(ctx context.Context, url, token string, cfg *config, onToken func(s
 
 // abandonConnect cleans up after a connect whose caller is gone: the library connected a room
 // nobody will use, so let it go properly.
-func abandonConnect(c *ffi.Client, ev *pb.FfiEvent) {
+func abandonConnect(c *engine.Client, ev *pb.FfiEvent) {
 	if res := ev.GetConnect().GetResult(); res != nil {
 		h := res.GetRoom().GetHandle().GetId()
 		c.Request(&pb.ReadyForRoomEventRequest{RoomHandle: proto.Uint64(h)})
 		ctx, cancel := context.WithTimeout(context.Background(), disconnectTimeout)
-		c.Do(ctx, &pb.DisconnectRequest{RoomHandle: proto.Uint64(h)}, ffi.CallOptions{})
+		c.Do(ctx, &pb.DisconnectRequest{RoomHandle: proto.Uint64(h)}, engine.CallOptions{})
 		cancel()
 	}
-	for _, id := range ffi.OwnedHandles(ev) {
+	for _, id := range engine.OwnedHandles(ev) {
 		c.DropHandle(id)
 	}
 }

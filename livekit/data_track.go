@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/queue"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -168,7 +168,7 @@ func (p *LocalParticipant) DefineSchema(ctx context.Context, id DataTrackSchemaI
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		SchemaId:               id.proto(),
 		Definition:             proto.String(definition),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	return err
 }
 
@@ -183,7 +183,7 @@ func (p *LocalParticipant) Schema(ctx context.Context, publisher string, id Data
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		SchemaId:               id.proto(),
 		ParticipantIdentity:    proto.String(publisher),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -229,7 +229,7 @@ func (p *LocalParticipant) PublishDataTrack(ctx context.Context, name string, op
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		Options: &pb.DataTrackOptions{Name: proto.String(name), Schema: opts.Schema.proto(),
 			FrameEncoding: opts.FrameEncoding.proto()},
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -355,9 +355,9 @@ func (DataTrackUnpublished) isEvent() {}
 
 // DataTrackStream reads the frames of a subscribed remote data track.
 type DataTrackStream struct {
-	c      *ffi.Client
+	c      *engine.Client
 	handle owned
-	sub    *ffi.Subscription
+	sub    *engine.Subscription
 	q      *queue.Queue[DataTrackFrame]
 	from   *readers
 
@@ -382,7 +382,7 @@ func (t *RemoteDataTrack) Subscribe(ctx context.Context, bufferSize int) (*DataT
 	}
 	s := &DataTrackStream{c: t.r.c, handle: t.r.lib.own(resp.GetStream().GetHandle().GetId(), "data track stream"),
 		q: queue.New[DataTrackFrame](), from: &t.streams}
-	s.sub, err = t.r.c.Subscribe(ffi.DataTrackStreamEvents, s.handle.ID(), func(ev *pb.FfiEvent) {
+	s.sub, err = t.r.c.Subscribe(engine.DataTrackStreamEvents, s.handle.ID(), func(ev *pb.FfiEvent) {
 		e := ev.GetDataTrackStreamEvent()
 		if eos := e.GetEos(); eos != nil {
 			s.eos(eos)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/testenv"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/tokensource"
@@ -43,7 +43,7 @@ func joinPair(t *testing.T) (a, b *livekit.Room, evB *events) {
 // ErrClosed, and leaves no call registered with the client.
 func TestCloseEndsPublishesInFlight(t *testing.T) {
 	needEnv(t)
-	c, _ := ffi.Default()
+	c, _ := engine.Default()
 	for round := range 6 {
 		name := roomName(t) + fmt.Sprint(round)
 		r, err := livekit.Connect(ctxFor(t, 30*time.Second), env.Server.URL(), mint(t, name, "pub"))
@@ -128,7 +128,7 @@ func TestRejectedTokenWithTrailingSpaceIsRedacted(t *testing.T) {
 // A nil context is refused before anything reaches the library, and the client stays usable.
 func TestNilContextIsRefusedBeforeTheLibrary(t *testing.T) {
 	needEnv(t)
-	c, _ := ffi.Default()
+	c, _ := engine.Default()
 	pending := c.Pending()
 	//lint:ignore SA1012 a nil context is the point of this test
 	_, err := livekit.Connect(nil, env.Server.URL(), mint(t, roomName(t), "nilctx")) //nolint:staticcheck

@@ -25,7 +25,7 @@ type change struct {
 	after func()
 }
 
-// onFfiEvent runs on the ffi dispatcher goroutine: it must be quick and never block.
+// onFfiEvent runs on the engine's dispatcher goroutine: it must be quick and never block.
 func (r *room) onFfiEvent(fev *pb.FfiEvent) { r.handleEvent(fev.GetRoomEvent()) }
 
 // handleEvent decodes a room event (touching the library, outside the lock: handles are taken,

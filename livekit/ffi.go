@@ -6,11 +6,11 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
-// owned is a handle the room releases: *ffi.Handle, or a stand-in in tests.
+// owned is a handle the room releases: *engine.Handle, or a stand-in in tests.
 type owned interface {
 	ID() uint64
 	Close() error
@@ -24,14 +24,14 @@ type native interface {
 	copyBuffer(b *pb.OwnedBuffer) []byte
 }
 
-// lib adapts the process's ffi.Client to native.
-type lib struct{ c *ffi.Client }
+// lib adapts the process's engine.Client to native.
+type lib struct{ c *engine.Client }
 
 func (l lib) own(id uint64, kind string) owned    { return l.c.Own(id, kind) }
 func (l lib) drop(id uint64)                      { l.c.DropHandle(id) }
 func (l lib) copyBuffer(b *pb.OwnedBuffer) []byte { return l.c.CopyBuffer(b) }
 func dropAll(n native, m interface{ ProtoReflect() protoreflect.Message }) {
-	for _, id := range ffi.OwnedHandles(m) {
+	for _, id := range engine.OwnedHandles(m) {
 		n.drop(id)
 	}
 }
@@ -40,7 +40,7 @@ func dropAll(n native, m interface{ ProtoReflect() protoreflect.Message }) {
 // typed as C. It is the one place that turns the library's answers into errors: a context
 // that has ended sends nothing; a room that closes ends the wait with ErrClosed; a callback
 // whose error field is set becomes a *RequestError with the library's message.
-func call[C proto.Message](ctx context.Context, r *room, op string, req proto.Message, o ffi.CallOptions) (C, error) {
+func call[C proto.Message](ctx context.Context, r *room, op string, req proto.Message, o engine.CallOptions) (C, error) {
 	var zero C
 	if ctx == nil {
 		return zero, invalid(op, "nil context")
@@ -56,7 +56,7 @@ func call[C proto.Message](ctx context.Context, r *room, op string, req proto.Me
 	if err != nil {
 		return zero, &RequestError{Op: op, Err: err}
 	}
-	cb, ok := ffi.Inner(ev).(C)
+	cb, ok := engine.Inner(ev).(C)
 	if !ok {
 		return zero, &RequestError{Op: op, Message: "unexpected completion " + string(ev.ProtoReflect().Descriptor().Name())}
 	}
@@ -80,7 +80,7 @@ func request[R proto.Message](r *room, op string, req proto.Message) (R, error) 
 	if err != nil {
 		return zero, &RequestError{Op: op, Err: err}
 	}
-	out, ok := ffi.Inner(resp).(R)
+	out, ok := engine.Inner(resp).(R)
 	if !ok {
 		return zero, &RequestError{Op: op, Message: "unexpected response"}
 	}

@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -69,9 +69,9 @@ func (p *LocalParticipant) PublishData(ctx context.Context, data []byte, opts Da
 	}
 	var err error
 	// The library copies the payload during the request itself.
-	ffi.Pin(data, func(addr uint64) {
+	engine.Pin(data, func(addr uint64) {
 		req.DataPtr = proto.Uint64(addr)
-		_, err = call[*pb.PublishDataCallback](ctx, p.r, op, req, ffi.CallOptions{})
+		_, err = call[*pb.PublishDataCallback](ctx, p.r, op, req, engine.CallOptions{})
 	})
 	return err
 }

@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -19,7 +19,7 @@ func (p *LocalParticipant) SendChatMessage(ctx context.Context, text string, des
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		Message:                proto.String(text),
 		DestinationIdentities:  destinations,
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return ChatMessage{}, err
 	}
@@ -44,7 +44,7 @@ func (p *LocalParticipant) EditChatMessage(ctx context.Context, original ChatMes
 		EditText:               proto.String(text),
 		OriginalMessage:        orig,
 		DestinationIdentities:  destinations,
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return ChatMessage{}, err
 	}
@@ -68,7 +68,7 @@ func (p *LocalParticipant) PublishTranscription(ctx context.Context, identity, t
 			Final:     proto.Bool(s.Final), Language: proto.String(s.Language),
 		})
 	}
-	_, err := call[*pb.PublishTranscriptionCallback](ctx, p.r, "publish transcription", req, ffi.CallOptions{})
+	_, err := call[*pb.PublishTranscriptionCallback](ctx, p.r, "publish transcription", req, engine.CallOptions{})
 	return err
 }
 
@@ -80,6 +80,6 @@ func (p *LocalParticipant) PublishDTMF(ctx context.Context, code uint32, digit s
 		Code:                   proto.Uint32(code),
 		Digit:                  proto.String(digit),
 		DestinationIdentities:  destinations,
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	return err
 }

@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -19,7 +19,7 @@ func (p *LocalParticipant) SetName(ctx context.Context, name string) error {
 	_, err := call[*pb.SetLocalNameCallback](ctx, p.r, "set name", &pb.SetLocalNameRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		Name:                   proto.String(name),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	return err
 }
 
@@ -28,7 +28,7 @@ func (p *LocalParticipant) SetMetadata(ctx context.Context, metadata string) err
 	_, err := call[*pb.SetLocalMetadataCallback](ctx, p.r, "set metadata", &pb.SetLocalMetadataRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		Metadata:               proto.String(metadata),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	return err
 }
 
@@ -39,6 +39,6 @@ func (p *LocalParticipant) SetAttributes(ctx context.Context, attrs map[string]s
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		req.Attributes = append(req.Attributes, &pb.AttributesEntry{Key: proto.String(k), Value: proto.String(attrs[k])})
 	}
-	_, err := call[*pb.SetLocalAttributesCallback](ctx, p.r, "set attributes", req, ffi.CallOptions{})
+	_, err := call[*pb.SetLocalAttributesCallback](ctx, p.r, "set attributes", req, engine.CallOptions{})
 	return err
 }

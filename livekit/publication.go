@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -215,7 +215,7 @@ func (p *LocalParticipant) PublishTrack(ctx context.Context, track LocalTrack, o
 		TrackHandle:            proto.Uint64(track.base().handle.ID()),
 		Options:                popts,
 	}
-	_, err = call[*pb.PublishTrackCallback](ctx, p.r, op, req, ffi.CallOptions{
+	_, err = call[*pb.PublishTrackCallback](ctx, p.r, op, req, engine.CallOptions{
 		// On the dispatcher, before the LocalTrackPublished that follows is routed.
 		OnComplete: func(ev *pb.FfiEvent) {
 			op := ev.GetPublishTrack().GetPublication()
@@ -277,7 +277,7 @@ func (p *LocalParticipant) UnpublishTrack(ctx context.Context, sid string) error
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()),
 		TrackSid:               proto.String(sid),
 		StopOnUnpublish:        proto.Bool(false),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	return err
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/queue"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -39,12 +39,12 @@ type Room struct {
 // room is the state the library's events reach. Room wraps it so that the wrapper, not
 // this, can become unreachable and trigger the leak safety net.
 type room struct {
-	c         *ffi.Client // nil in translation tests
+	c         *engine.Client // nil in translation tests
 	lib       native
 	log       *slog.Logger
 	url       string
 	handle    owned
-	sub       *ffi.Subscription
+	sub       *engine.Subscription
 	events    *queue.Queue[Event]
 	pull      bool          // events are kept for Events (no handler)
 	ended     chan struct{} // closed when the library's last room event (end of stream) arrived
@@ -253,8 +253,8 @@ func (r *room) close(ctx context.Context) error {
 			_, err := r.c.Do(ctx, &pb.DisconnectRequest{
 				RoomHandle: proto.Uint64(r.handle.ID()),
 				Reason:     pb.DisconnectReason_CLIENT_INITIATED.Enum(),
-			}, ffi.CallOptions{})
-			if err != nil && !errors.Is(err, ffi.ErrDisposed) {
+			}, engine.CallOptions{})
+			if err != nil && !errors.Is(err, engine.ErrDisposed) {
 				r.closeErr = &RequestError{Op: "disconnect", Err: err}
 			}
 			if err == nil {

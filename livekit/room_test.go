@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
 	"github.com/livekit-ffi-go/sdk/internal/devenv"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
 	"github.com/livekit-ffi-go/sdk/internal/testenv"
@@ -61,7 +61,7 @@ func run(m *testing.M) int {
 	code := m.Run()
 	env.Close()
 
-	c, _ := ffi.Default()
+	c, _ := engine.Default()
 	if n := c.OutstandingHandles(); n != 0 && code == 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: %d owned handles outstanding after the tests\n", n)
 		code = 1
@@ -163,7 +163,7 @@ func mint(t testing.TB, room, identity string) string {
 }
 
 func outstanding(t testing.TB) int64 {
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -91,7 +91,7 @@ func (p *LocalParticipant) PerformRPC(ctx context.Context, params RPCParams) (st
 		ms := max(params.ResponseTimeout.Milliseconds(), 1)
 		req.ResponseTimeoutMs = proto.Uint32(uint32(min(ms, 1<<31)))
 	}
-	cb, err := call[*pb.PerformRpcCallback](ctx, p.r, "perform rpc", req, ffi.CallOptions{})
+	cb, err := call[*pb.PerformRpcCallback](ctx, p.r, "perform rpc", req, engine.CallOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -105,7 +105,7 @@ func (p *LocalParticipant) PerformRPC(ctx context.Context, params RPCParams) (st
 type rpcServer struct {
 	mu       sync.Mutex
 	handlers map[string]RPCHandler
-	sub      *ffi.Subscription
+	sub      *engine.Subscription
 	ctx      context.Context // ends when the room closes: handlers answer RPCRecipientDisconnected
 	cancel   context.CancelFunc
 	stopped  bool
@@ -131,7 +131,7 @@ func (p *LocalParticipant) RegisterRPCMethod(method string, h RPCHandler) error 
 	}
 	if s.sub == nil && p.r.c != nil {
 		s.ctx, s.cancel = context.WithCancel(context.Background())
-		sub, err := p.r.c.Subscribe(ffi.RPCInvocations, p.handle.ID(), p.onInvocation)
+		sub, err := p.r.c.Subscribe(engine.RPCInvocations, p.handle.ID(), p.onInvocation)
 		if err != nil {
 			return &RequestError{Op: op, Err: err}
 		}

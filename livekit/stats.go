@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -35,7 +35,7 @@ type SessionStats struct {
 // SessionStats returns the WebRTC statistics of the room's connections.
 func (r *Room) SessionStats(ctx context.Context) (SessionStats, error) {
 	const op = "get session stats"
-	cb, err := call[*pb.GetSessionStatsCallback](ctx, r.room, op, &pb.GetSessionStatsRequest{RoomHandle: proto.Uint64(r.handle.ID())}, ffi.CallOptions{})
+	cb, err := call[*pb.GetSessionStatsCallback](ctx, r.room, op, &pb.GetSessionStatsRequest{RoomHandle: proto.Uint64(r.handle.ID())}, engine.CallOptions{})
 	if err != nil {
 		return SessionStats{}, err
 	}
@@ -49,7 +49,7 @@ func (r *Room) TrackStats(ctx context.Context, t Track) ([]RTCStats, error) {
 	if t == nil {
 		return nil, invalid(op, "nil track")
 	}
-	cb, err := call[*pb.GetStatsCallback](ctx, r.room, op, &pb.GetStatsRequest{TrackHandle: proto.Uint64(t.base().handle.ID())}, ffi.CallOptions{})
+	cb, err := call[*pb.GetStatsCallback](ctx, r.room, op, &pb.GetStatsRequest{TrackHandle: proto.Uint64(t.base().handle.ID())}, engine.CallOptions{})
 	if err != nil {
 		return nil, err
 	}

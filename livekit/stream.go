@@ -7,7 +7,7 @@ import (
 	"iter"
 	"sync"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/queue"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -24,9 +24,9 @@ var ErrStreamClosed = errors.New("livekit: stream closed")
 // when what they read from goes away, ErrClosed when the room closes, and ErrStreamClosed
 // after Close. Frames already queued are still returned first.
 type mediaStream[T any] struct {
-	c      *ffi.Client
+	c      *engine.Client
 	handle owned
-	sub    *ffi.Subscription
+	sub    *engine.Subscription
 	q      *queue.Queue[T]
 	from   *readers // the track's or participant's readers this stream is attached to
 	evict  func(T)  // gives back what a dropped item holds (pooled buffers); may be nil
@@ -40,7 +40,7 @@ type mediaStream[T any] struct {
 type decodeFunc[T any] func(ev *pb.FfiEvent) (item T, ok, eos bool)
 
 // rawDecodeFunc takes a stream event in the library's memory, on the library's thread (see
-// ffi.RawFunc): a frame it copies out, releasing the native buffer, comes back with ok. What it
+// engine.RawFunc): a frame it copies out, releasing the native buffer, comes back with ok. What it
 // does not take (the end of the stream, anything unexpected) it leaves untouched for the
 // decodeFunc on the dispatcher.
 type rawDecodeFunc[T any] func(ev []byte) (item T, ok bool)
@@ -51,7 +51,7 @@ type rawDecodeFunc[T any] func(ev []byte) (item T, ok bool)
 // library ends such a stream for (nil: io.EOF), so that Recv reports the same error whichever
 // the dispatcher sees first.
 // raw, if set, takes frames before they are copied and decoded (see rawDecodeFunc).
-func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *readers, capacity int, raw rawDecodeFunc[T], decode decodeFunc[T], evict func(T), eos func() error) (*mediaStream[T], error) {
+func startStream[T any](c *engine.Client, kind engine.EventKind, h owned, from *readers, capacity int, raw rawDecodeFunc[T], decode decodeFunc[T], evict func(T), eos func() error) (*mediaStream[T], error) {
 	s := &mediaStream[T]{c: c, handle: h, q: queue.NewBounded[T](capacity), from: from, evict: evict}
 	fn := func(ev *pb.FfiEvent) {
 		item, ok, end := decode(ev)
@@ -73,7 +73,7 @@ func startStream[T any](c *ffi.Client, kind ffi.EventKind, h owned, from *reader
 			s.push(item)
 		}
 	}
-	var sub *ffi.Subscription
+	var sub *engine.Subscription
 	var err error
 	if raw != nil {
 		sub, err = c.SubscribeRaw(kind, h.ID(), func(ev []byte) bool {

@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/queue"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -120,7 +120,7 @@ type streamReader struct {
 
 	mu   sync.Mutex
 	q    *queue.Queue[[]byte]
-	sub  *ffi.Subscription
+	sub  *engine.Subscription
 	err  error // why the incremental read ended (io.EOF when whole)
 	stop func() bool
 }
@@ -169,7 +169,7 @@ func (s *streamReader) end(err error) {
 
 // startIncremental subscribes to the reader's events, then asks the library to send them.
 // decode turns an event into a chunk, or reports the end (eos, with the sender's error).
-func (s *streamReader) startIncremental(op string, kind ffi.EventKind, req proto.Message, decode func(*pb.FfiEvent) (chunk []byte, eos bool, err error)) error {
+func (s *streamReader) startIncremental(op string, kind engine.EventKind, req proto.Message, decode func(*pb.FfiEvent) (chunk []byte, eos bool, err error)) error {
 	if err := s.take(op); err != nil {
 		return err
 	}
@@ -252,7 +252,7 @@ func (r *TextStreamReader) ReadAll(ctx context.Context) (string, error) {
 	if err := r.take(op); err != nil {
 		return "", err
 	}
-	cb, err := call[*pb.TextStreamReaderReadAllCallback](ctx, r.r, op, &pb.TextStreamReaderReadAllRequest{ReaderHandle: proto.Uint64(r.id)}, ffi.CallOptions{})
+	cb, err := call[*pb.TextStreamReaderReadAllCallback](ctx, r.r, op, &pb.TextStreamReaderReadAllRequest{ReaderHandle: proto.Uint64(r.id)}, engine.CallOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -267,7 +267,7 @@ func (r *TextStreamReader) ReadAll(ctx context.Context) (string, error) {
 func (r *TextStreamReader) Chunks(ctx context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		const op = "read text stream"
-		err := r.startIncremental(op, ffi.TextStreamReaderEvents, &pb.TextStreamReaderReadIncrementalRequest{ReaderHandle: proto.Uint64(r.id)},
+		err := r.startIncremental(op, engine.TextStreamReaderEvents, &pb.TextStreamReaderReadIncrementalRequest{ReaderHandle: proto.Uint64(r.id)},
 			func(ev *pb.FfiEvent) ([]byte, bool, error) {
 				e := ev.GetTextStreamReaderEvent()
 				if eos := e.GetEos(); eos != nil {
@@ -305,7 +305,7 @@ func (r *ByteStreamReader) Read(p []byte) (int, error) {
 	if !r.started {
 		r.started = true
 		const op = "read byte stream"
-		if err := r.startIncremental(op, ffi.ByteStreamReaderEvents, &pb.ByteStreamReaderReadIncrementalRequest{ReaderHandle: proto.Uint64(r.id)},
+		if err := r.startIncremental(op, engine.ByteStreamReaderEvents, &pb.ByteStreamReaderReadIncrementalRequest{ReaderHandle: proto.Uint64(r.id)},
 			func(ev *pb.FfiEvent) ([]byte, bool, error) {
 				e := ev.GetByteStreamReaderEvent()
 				if eos := e.GetEos(); eos != nil {
@@ -334,7 +334,7 @@ func (r *ByteStreamReader) ReadAll(ctx context.Context) ([]byte, error) {
 	if err := r.take(op); err != nil {
 		return nil, err
 	}
-	cb, err := call[*pb.ByteStreamReaderReadAllCallback](ctx, r.r, op, &pb.ByteStreamReaderReadAllRequest{ReaderHandle: proto.Uint64(r.id)}, ffi.CallOptions{})
+	cb, err := call[*pb.ByteStreamReaderReadAllCallback](ctx, r.r, op, &pb.ByteStreamReaderReadAllRequest{ReaderHandle: proto.Uint64(r.id)}, engine.CallOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +353,7 @@ func (r *ByteStreamReader) WriteToFile(ctx context.Context, dir, name string) (s
 	}
 	cb, err := call[*pb.ByteStreamReaderWriteToFileCallback](ctx, r.r, op, &pb.ByteStreamReaderWriteToFileRequest{
 		ReaderHandle: proto.Uint64(r.id), Directory: optString(dir), NameOverride: optString(name),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return "", err
 	}

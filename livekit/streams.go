@@ -13,7 +13,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -136,7 +136,7 @@ func (p *LocalParticipant) SendText(ctx context.Context, text string, opts Strea
 	const op = "send text"
 	cb, err := call[*pb.StreamSendTextCallback](ctx, p.r, op, &pb.StreamSendTextRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()), Options: opts.proto(), Text: proto.String(text),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return TextStreamInfo{}, err
 	}
@@ -151,7 +151,7 @@ func (p *LocalParticipant) SendBytes(ctx context.Context, data []byte, opts Stre
 	const op = "send bytes"
 	cb, err := call[*pb.StreamSendBytesCallback](ctx, p.r, op, &pb.StreamSendBytesRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()), Options: opts.proto(), Bytes: data,
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return ByteStreamInfo{}, err
 	}
@@ -180,7 +180,7 @@ func (p *LocalParticipant) SendFile(ctx context.Context, path string, opts Strea
 	}
 	cb, err := call[*pb.StreamSendFileCallback](ctx, p.r, op, &pb.StreamSendFileRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()), Options: opts.proto(), FilePath: proto.String(abs),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return ByteStreamInfo{}, err
 	}
@@ -331,7 +331,7 @@ func (p *LocalParticipant) StreamText(ctx context.Context, opts StreamTextOption
 	const op = "open text stream"
 	cb, err := call[*pb.TextStreamOpenCallback](ctx, p.r, op, &pb.TextStreamOpenRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()), Options: opts.proto(),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +348,7 @@ func (w *TextStreamWriter) WriteContext(ctx context.Context, s string) error {
 	return w.write(ctx, op, &pb.TextStreamWriterWriteRequest{WriterHandle: proto.Uint64(w.id), Text: proto.String(s)},
 		func(m proto.Message) *pb.StreamError { return m.(*pb.TextStreamWriterWriteCallback).GetError() },
 		func(ctx context.Context, req proto.Message) (proto.Message, error) {
-			return call[*pb.TextStreamWriterWriteCallback](ctx, w.p.r, op, req, ffi.CallOptions{})
+			return call[*pb.TextStreamWriterWriteCallback](ctx, w.p.r, op, req, engine.CallOptions{})
 		})
 }
 
@@ -378,7 +378,7 @@ func (w *TextStreamWriter) CloseWith(ctx context.Context, reason string, attrs m
 	return w.close(ctx, op, func(ctx context.Context) (*pb.StreamError, error) {
 		cb, err := call[*pb.TextStreamWriterCloseCallback](ctx, w.p.r, op, &pb.TextStreamWriterCloseRequest{
 			WriterHandle: proto.Uint64(w.id), Reason: optString(reason), Attributes: attrs,
-		}, ffi.CallOptions{})
+		}, engine.CallOptions{})
 		return cb.GetError(), err
 	})
 }
@@ -397,7 +397,7 @@ func (p *LocalParticipant) StreamBytes(ctx context.Context, opts StreamBytesOpti
 	const op = "open byte stream"
 	cb, err := call[*pb.ByteStreamOpenCallback](ctx, p.r, op, &pb.ByteStreamOpenRequest{
 		LocalParticipantHandle: proto.Uint64(p.handle.ID()), Options: opts.proto(),
-	}, ffi.CallOptions{})
+	}, engine.CallOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +414,7 @@ func (w *ByteStreamWriter) WriteContext(ctx context.Context, b []byte) error {
 	return w.write(ctx, op, &pb.ByteStreamWriterWriteRequest{WriterHandle: proto.Uint64(w.id), Bytes: b},
 		func(m proto.Message) *pb.StreamError { return m.(*pb.ByteStreamWriterWriteCallback).GetError() },
 		func(ctx context.Context, req proto.Message) (proto.Message, error) {
-			return call[*pb.ByteStreamWriterWriteCallback](ctx, w.p.r, op, req, ffi.CallOptions{})
+			return call[*pb.ByteStreamWriterWriteCallback](ctx, w.p.r, op, req, engine.CallOptions{})
 		})
 }
 
@@ -435,7 +435,7 @@ func (w *ByteStreamWriter) CloseWith(ctx context.Context, reason string, attrs m
 	return w.close(ctx, op, func(ctx context.Context) (*pb.StreamError, error) {
 		cb, err := call[*pb.ByteStreamWriterCloseCallback](ctx, w.p.r, op, &pb.ByteStreamWriterCloseRequest{
 			WriterHandle: proto.Uint64(w.id), Reason: optString(reason), Attributes: attrs,
-		}, ffi.CallOptions{})
+		}, engine.CallOptions{})
 		return cb.GetError(), err
 	})
 }

@@ -5,7 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -140,7 +140,7 @@ func newRemoteTrack(h owned, in *pb.TrackInfo) Track {
 
 // createLocalTrack asks the engine for a track on a source (req is a CreateAudioTrackRequest
 // or CreateVideoTrackRequest) and takes ownership of it.
-func createLocalTrack(c *ffi.Client, op string, kind TrackKind, req proto.Message) (owned, TrackInfo, error) {
+func createLocalTrack(c *engine.Client, op string, kind TrackKind, req proto.Message) (owned, TrackInfo, error) {
 	resp, err := c.Request(req)
 	if err != nil {
 		return nil, TrackInfo{}, &RequestError{Op: op, Err: err}

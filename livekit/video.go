@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
 	pb "github.com/livekit-ffi-go/sdk/proto"
@@ -26,12 +26,12 @@ type VideoSourceOptions struct {
 // VideoSource feeds frames to a LocalVideoTrack. Create the track with NewLocalVideoTrack,
 // publish it, then call CaptureFrame for every picture. Close it after the tracks made from it.
 type VideoSource struct {
-	c      *ffi.Client
+	c      *engine.Client
 	width  int
 	height int
 
-	mu     sync.RWMutex // held for reading by captures, for writing by Close
-	handle *ffi.Handle  // nil after Close
+	mu     sync.RWMutex   // held for reading by captures, for writing by Close
+	handle *engine.Handle // nil after Close
 }
 
 // scratch holds I420 frames for captures that convert first (NV12, I010).
@@ -43,7 +43,7 @@ func NewVideoSource(opts VideoSourceOptions) (*VideoSource, error) {
 	if _, err := media.FrameSize(media.I420, opts.Width, opts.Height); err != nil {
 		return nil, invalid(op, "size %dx%d: %v", opts.Width, opts.Height, err)
 	}
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return nil, &RequestError{Op: op, Err: err}
 	}
@@ -103,15 +103,15 @@ func (s *VideoSource) CaptureFrame(f *media.VideoFrame) error {
 		}
 		f = tmp
 	}
-	t, _ := f.Type.Proto()
-	rot, _ := f.Rotation.Proto()
+	t, _ := mediapb.BufferType(int(f.Type))
+	rot, _ := mediapb.Rotation(int(f.Rotation))
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.handle == nil {
 		return &RequestError{Op: op, Err: ErrSourceClosed}
 	}
 	var err error
-	ffi.Pin(f.Data, func(addr uint64) {
+	engine.Pin(f.Data, func(addr uint64) {
 		var info *pb.VideoBufferInfo
 		if info, err = mediapb.VideoBufferInfo(t, f.Width, f.Height, addr); err != nil {
 			err = invalid(op, "%v", err)
@@ -295,9 +295,9 @@ func newVideoStream(op string, from *readers, opts VideoStreamOptions, build fun
 	if !media.CanConvert(media.I420, opts.Format) {
 		return nil, invalid(op, "format %v: the library delivers I420, RGBA, BGRA, ARGB, ABGR or RGB24", opts.Format)
 	}
-	pf, _ := opts.Format.Proto()
+	pf, _ := mediapb.BufferType(int(opts.Format))
 	format := pf.Enum()
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return nil, &RequestError{Op: op, Err: err}
 	}
@@ -312,7 +312,7 @@ func newVideoStream(op string, from *readers, opts VideoStreamOptions, build fun
 	// A frame at the reader, Capacity queued, one being filled, and one in flight between the
 	// dispatcher and the queue: beyond that a buffer is garbage, not a pool entry.
 	vs := &VideoStream{format: opts.Format, poolCap: opts.Capacity + 3}
-	ms, err := startStream(c, ffi.VideoStreamEvents, owned(c.Own(hid, "video stream")), from, opts.Capacity, nil,
+	ms, err := startStream(c, engine.VideoStreamEvents, owned(c.Own(hid, "video stream")), from, opts.Capacity, nil,
 		func(ev *pb.FfiEvent) (*media.VideoFrame, bool, bool) { return vs.decode(c, ev) }, vs.Release, eos)
 	if err != nil {
 		return nil, err
@@ -323,7 +323,7 @@ func newVideoStream(op string, from *readers, opts VideoStreamOptions, build fun
 
 // decode copies a received frame into a pooled frame and drops the library's buffer at once.
 // It runs on the dispatcher.
-func (v *VideoStream) decode(c *ffi.Client, ev *pb.FfiEvent) (*media.VideoFrame, bool, bool) {
+func (v *VideoStream) decode(c *engine.Client, ev *pb.FfiEvent) (*media.VideoFrame, bool, bool) {
 	e := ev.GetVideoStreamEvent()
 	if e.GetEos() != nil {
 		return nil, false, true
@@ -337,7 +337,7 @@ func (v *VideoStream) decode(c *ffi.Client, ev *pb.FfiEvent) (*media.VideoFrame,
 		defer c.DropHandle(id)
 	}
 	info := buf.GetInfo()
-	t, ok := media.VideoBufferTypeFromProto(info.GetType())
+	t, ok := mediapb.MediaBufferType(info.GetType())
 	if !ok {
 		return nil, false, false
 	}
@@ -347,9 +347,9 @@ func (v *VideoStream) decode(c *ffi.Client, ev *pb.FfiEvent) (*media.VideoFrame,
 		v.Release(f)
 		return nil, false, false
 	}
-	f.Type, f.Width, f.Height, f.Data = t, int(info.GetWidth()), int(info.GetHeight()), data
+	f.Type, f.Width, f.Height, f.Data = media.VideoBufferType(t), int(info.GetWidth()), int(info.GetHeight()), data
 	f.Timestamp = time.Duration(fr.GetTimestampUs()) * time.Microsecond
-	f.Rotation = media.VideoRotationFromProto(fr.GetRotation())
+	f.Rotation = media.VideoRotation(mediapb.Degrees(fr.GetRotation()))
 	return f, true, false
 }
 

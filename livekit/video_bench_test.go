@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	"github.com/livekit-ffi-go/sdk/livekit"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
@@ -52,7 +52,7 @@ func BenchmarkVideoCapture720p(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			req, err := ffi.Wrap(&pb.CaptureVideoFrameRequest{SourceHandle: proto.Uint64(7), Buffer: info,
+			req, err := engine.Wrap(&pb.CaptureVideoFrameRequest{SourceHandle: proto.Uint64(7), Buffer: info,
 				TimestampUs: proto.Int64(1), Rotation: pb.VideoRotation_VIDEO_ROTATION_0.Enum()})
 			if err != nil {
 				b.Fatal(err)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates proto/*.pb.go from the schema embedded in the pinned official livekit wheel
-# (ffi/version.env), the same artifact the native library comes from.
+# (internal/engine/version.env), the same artifact the native library comes from.
 # Usage: scripts/gen-proto.sh          regenerate in place
 #        scripts/gen-proto.sh --check  fail if the committed code differs from a fresh generation
 set -euo pipefail

@@ -5,7 +5,8 @@
 #
 #   1 checks     go mod download, go vet ./..., gofmt
 #   2 pure Go    CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/
-#                ./livekit/... (the room's event translation runs without the library)
+#                ./internal/engine/ ./internal/apicheck/ ./livekit/... (the room's event
+#                translation runs without the library)
 #   3 deps       native library (scripts/build-ffi.sh) and every platform's wheel
 #                (livekit-ffi download --all), generated-code drift
 #                check (scripts/gen-proto.sh --check), livekit-server
@@ -31,7 +32,7 @@ for arg in "$@"; do
 	case "$arg" in
 	--quick) quick=1 ;;
 	-h | --help)
-		sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -107,9 +108,9 @@ if [[ -n "$unformatted" ]]; then
 fi
 
 # --- 2: pure Go --------------------------------------------------------------
-step "pure Go: CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/ ./livekit/..."
+step "pure Go: CGO_ENABLED=0 go build ./... and go test ./tokensource/... ./ffi/ ./internal/engine/ ./internal/apicheck/ ./livekit/..."
 CGO_ENABLED=0 go build ./...
-CGO_ENABLED=0 go test -count=1 ./tokensource/... ./ffi/ ./livekit/...
+CGO_ENABLED=0 go test -count=1 ./tokensource/... ./ffi/ ./internal/engine/ ./internal/apicheck/ ./livekit/...
 
 # --- 3: native library and server ------------------------------------------
 step "native library (scripts/build-ffi.sh)"

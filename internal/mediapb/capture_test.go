@@ -7,11 +7,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
-func needLib(tb testing.TB) *ffi.Client { return testenv.Library(tb) }
+func needLib(tb testing.TB) *engine.Client { return testenv.Library(tb) }
 
 // TestCaptureEveryType hands a buffer of every type to a video source, the path that copies
 // planar components with copy_from_slice and aborts the process on any size mismatch. The
@@ -39,7 +39,7 @@ func TestCaptureEveryType(t *testing.T) {
 				for i := range data {
 					data[i] = byte(i)
 				}
-				ffi.Pin(data, func(addr uint64) {
+				engine.Pin(data, func(addr uint64) {
 					info, err := VideoBufferInfo(typ, w, h, addr)
 					if err != nil {
 						t.Fatal(err)

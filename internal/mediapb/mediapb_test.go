@@ -2,7 +2,7 @@ package mediapb
 
 import (
 	"bytes"
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -93,7 +93,7 @@ func TestCopyVideoStrided(t *testing.T) {
 	src[20], src[21] = 9, 10
 	var out []byte
 	var err error
-	ffi.Pin(src, func(addr uint64) {
+	engine.Pin(src, func(addr uint64) {
 		info := &pb.VideoBufferInfo{
 			Type: pb.VideoBufferType_I420.Enum(), Width: proto.Uint32(3), Height: proto.Uint32(2),
 			DataPtr: proto.Uint64(addr),
@@ -118,7 +118,7 @@ func TestCopyVideoStrided(t *testing.T) {
 
 func TestCopyVideoPackedAndShort(t *testing.T) {
 	src := []byte{1, 2, 3, 4, 5, 6, 7, 8}
-	ffi.Pin(src, func(addr uint64) {
+	engine.Pin(src, func(addr uint64) {
 		info := &pb.VideoBufferInfo{
 			Type: pb.VideoBufferType_RGBA.Enum(), Width: proto.Uint32(1), Height: proto.Uint32(2),
 			DataPtr: proto.Uint64(addr),
@@ -153,7 +153,7 @@ func TestCopyVideoPackedAndShort(t *testing.T) {
 
 func TestAudio(t *testing.T) {
 	src := []int16{1, -2, 3, -4, 5, -6}
-	ffi.Pin(src, func(addr uint64) {
+	engine.Pin(src, func(addr uint64) {
 		if addr%2 != 0 {
 			t.Errorf("address %#x not aligned", addr)
 		}
@@ -172,7 +172,7 @@ func TestAudio(t *testing.T) {
 	if got := CopySamples(0, 10, nil); len(got) != 0 {
 		t.Errorf("null address gave %v", got)
 	}
-	ffi.Pin([]byte(nil), func(addr uint64) {
+	engine.Pin([]byte(nil), func(addr uint64) {
 		if addr != 0 {
 			t.Error("empty slice has an address")
 		}
@@ -210,7 +210,7 @@ func TestI010Strides(t *testing.T) {
 	for i := range src {
 		src[i] = byte(i)
 	}
-	ffi.Pin(src, func(addr uint64) {
+	engine.Pin(src, func(addr uint64) {
 		for _, build := range []func(pb.VideoBufferType, int, int, uint64) (*pb.VideoBufferInfo, error){VideoBufferInfo, ConvertBufferInfo} {
 			in, _ := build(pb.VideoBufferType_I010, 5, 3, addr)
 			out, err := CopyVideo(in, nil)

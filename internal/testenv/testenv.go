@@ -11,12 +11,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
 )
 
 // Logger is the logger tests load the library with: quiet unless LIVEKIT_TEST_LOG=1. Tests
-// share it because ffi.Load refuses a second, different logger.
+// share it because engine.Load refuses a second, different logger.
 var Logger = func() *slog.Logger {
 	if os.Getenv("LIVEKIT_TEST_LOG") == "1" {
 		return slog.Default()
@@ -33,10 +33,10 @@ func RequireLib() bool {
 func RequireServer() bool { return os.Getenv("LIVEKIT_REQUIRE_SERVER") == "1" }
 
 // LoadLibrary loads the native library with Logger.
-func LoadLibrary() (*ffi.Client, error) { return ffi.Load(ffi.Options{Logger: Logger}) }
+func LoadLibrary() (*engine.Client, error) { return engine.Load(engine.Options{Logger: Logger}) }
 
 // Library returns the loaded native library, or skips (fails, if required) the test.
-func Library(tb testing.TB) *ffi.Client {
+func Library(tb testing.TB) *engine.Client {
 	tb.Helper()
 	c, err := LoadLibrary()
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -25,8 +25,8 @@ type APMOptions struct {
 // microseconds per 10 ms), so keep them out of loops that must not stall.
 type AudioProcessor struct {
 	mu     sync.Mutex
-	handle *ffi.Handle // nil after Close
-	c      *ffi.Client
+	handle *engine.Handle // nil after Close
+	c      *engine.Client
 }
 
 // APM sample rates: the ones WebRTC processes natively or resamples to internally, and that the
@@ -36,7 +36,7 @@ var apmRates = map[int]bool{8000: true, 16000: true, 32000: true, 44100: true, 4
 
 // NewAudioProcessor returns an audio processor with the given stages.
 func NewAudioProcessor(opts APMOptions) (*AudioProcessor, error) {
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (p *AudioProcessor) process(f *AudioFrame, reverse bool) error {
 	}
 	var msg string
 	var err error
-	ffi.Pin(f.Data, func(addr uint64) {
+	engine.Pin(f.Data, func(addr uint64) {
 		h, size := ptr(p.handle.ID()), ptr(uint32(2*len(f.Data)))
 		rate, ch := ptr(uint32(f.SampleRate)), ptr(uint32(f.NumChannels))
 		var resp *pb.FfiResponse

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -74,15 +74,15 @@ func convert(dst, src *VideoFrame, flipY bool) error {
 	if !CanConvert(src.Type, dst.Type) {
 		return fmt.Errorf("%w: %v to %v", ErrUnsupportedConversion, src.Type, dst.Type)
 	}
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return err
 	}
-	srcType, _ := src.Type.Proto()
-	dstType, _ := dst.Type.Proto()
+	srcType, _ := mediapb.BufferType(int(src.Type))
+	dstType, _ := mediapb.BufferType(int(dst.Type))
 	var resp *pb.FfiResponse
 	var infoErr error
-	ffi.Pin(src.Data, func(addr uint64) {
+	engine.Pin(src.Data, func(addr uint64) {
 		var info *pb.VideoBufferInfo
 		info, infoErr = mediapb.ConvertBufferInfo(srcType, src.Width, src.Height, addr)
 		if infoErr != nil {

@@ -6,7 +6,7 @@ import (
 	"math"
 	"sync"
 
-	"github.com/livekit-ffi-go/sdk/ffi"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -52,8 +52,8 @@ type Resampler struct {
 	inRate, outRate, channels int
 
 	mu     sync.Mutex
-	handle *ffi.Handle // nil after Close
-	c      *ffi.Client
+	handle *engine.Handle // nil after Close
+	c      *engine.Client
 }
 
 // NewResampler returns a resampler from inRate to outRate Hz for frames of numChannels
@@ -69,7 +69,7 @@ func NewResampler(inRate, outRate, numChannels int, quality ResamplerQuality) (*
 	if !ok {
 		return nil, fmt.Errorf("media: unknown resampler quality %d", quality)
 	}
-	c, err := ffi.Default()
+	c, err := engine.Default()
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (r *Resampler) Push(f *AudioFrame) (*AudioFrame, error) {
 	}
 	var out *AudioFrame
 	var err error
-	ffi.Pin(f.Data, func(addr uint64) {
+	engine.Pin(f.Data, func(addr uint64) {
 		var resp *pb.FfiResponse
 		resp, err = r.c.Request(&pb.FfiRequest{Message: &pb.FfiRequest_PushSoxResampler{PushSoxResampler: &pb.PushSoxResamplerRequest{
 			ResamplerHandle: ptr(r.handle.ID()),

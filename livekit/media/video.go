@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/internal/mediapb"
-	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
 // VideoBufferType is a pixel format the library understands.
@@ -28,35 +27,12 @@ const (
 	RGB24                            // packed 3 bytes per pixel, R, G, B
 )
 
-// Our own numbering starts at 1 so that the zero VideoBufferType is invalid; the protocol's
-// RGBA is 0, which made "unset" and "RGBA" indistinguishable in other SDKs.
-var toPB = map[VideoBufferType]pb.VideoBufferType{
-	I420: pb.VideoBufferType_I420, I420A: pb.VideoBufferType_I420A, I422: pb.VideoBufferType_I422,
-	I444: pb.VideoBufferType_I444, I010: pb.VideoBufferType_I010, NV12: pb.VideoBufferType_NV12,
-	RGBA: pb.VideoBufferType_RGBA, BGRA: pb.VideoBufferType_BGRA, ARGB: pb.VideoBufferType_ARGB,
-	ABGR: pb.VideoBufferType_ABGR, RGB24: pb.VideoBufferType_RGB24,
-}
-
-// Proto returns the protocol value for t; ok is false for an unknown type.
-func (t VideoBufferType) Proto() (v pb.VideoBufferType, ok bool) {
-	v, ok = toPB[t]
-	return v, ok
-}
-
-// VideoBufferTypeFromProto maps a protocol buffer type to ours; ok is false for values this
-// package does not know.
-func VideoBufferTypeFromProto(v pb.VideoBufferType) (t VideoBufferType, ok bool) {
-	for t, p := range toPB {
-		if p == v {
-			return t, true
-		}
-	}
-	return 0, false
-}
+// The numbering starts at 1 so that the zero VideoBufferType is invalid (the protocol's RGBA
+// is 0); internal/mediapb maps it to the protocol.
 
 // String returns the protocol's name for t ("I420", "RGBA", ...).
 func (t VideoBufferType) String() string {
-	if p, ok := toPB[t]; ok {
+	if p, ok := mediapb.BufferType(int(t)); ok {
 		return p.String()
 	}
 	return fmt.Sprintf("VideoBufferType(%d)", int(t))
@@ -72,34 +48,6 @@ const (
 	Rotation180 VideoRotation = 180
 	Rotation270 VideoRotation = 270
 )
-
-// Proto returns the protocol value for r; ok is false for anything but 0, 90, 180 and 270.
-func (r VideoRotation) Proto() (pb.VideoRotation, bool) {
-	switch r {
-	case Rotation0:
-		return pb.VideoRotation_VIDEO_ROTATION_0, true
-	case Rotation90:
-		return pb.VideoRotation_VIDEO_ROTATION_90, true
-	case Rotation180:
-		return pb.VideoRotation_VIDEO_ROTATION_180, true
-	case Rotation270:
-		return pb.VideoRotation_VIDEO_ROTATION_270, true
-	}
-	return 0, false
-}
-
-// VideoRotationFromProto maps a protocol rotation to degrees (0 for unknown values).
-func VideoRotationFromProto(r pb.VideoRotation) VideoRotation {
-	switch r {
-	case pb.VideoRotation_VIDEO_ROTATION_90:
-		return Rotation90
-	case pb.VideoRotation_VIDEO_ROTATION_180:
-		return Rotation180
-	case pb.VideoRotation_VIDEO_ROTATION_270:
-		return Rotation270
-	}
-	return Rotation0
-}
 
 // VideoFrame is one picture. Data holds every plane back to back in the tight layout of
 // FrameSize; Planes and Strides slice it up.
@@ -122,7 +70,7 @@ func FrameSize(t VideoBufferType, w, h int) (int, error) {
 }
 
 func layout(t VideoBufferType, w, h int) ([]mediapb.Plane, int, error) {
-	p, ok := t.Proto()
+	p, ok := mediapb.BufferType(int(t))
 	if !ok {
 		return nil, 0, fmt.Errorf("media: unknown video buffer type %v", t)
 	}
@@ -157,7 +105,7 @@ func (f *VideoFrame) Validate() error {
 	if len(f.Data) != n {
 		return fmt.Errorf("media: %v %dx%d frame has %d bytes, want %d", f.Type, f.Width, f.Height, len(f.Data), n)
 	}
-	if _, ok := f.Rotation.Proto(); !ok {
+	if _, ok := mediapb.Rotation(int(f.Rotation)); !ok {
 		return fmt.Errorf("media: rotation %d is not 0, 90, 180 or 270", f.Rotation)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
 
@@ -54,16 +55,16 @@ func TestFrameSizeAndPlanes(t *testing.T) {
 		if f.Data[c.size-len(planes[len(planes)-1])] != 7 {
 			t.Errorf("%v: planes do not share Data", c.t)
 		}
-		p, ok := c.t.Proto()
-		back, ok2 := VideoBufferTypeFromProto(p)
-		if !ok || !ok2 || back != c.t || c.t.String() != p.String() {
+		p, ok := mediapb.BufferType(int(c.t))
+		back, ok2 := mediapb.MediaBufferType(p)
+		if !ok || !ok2 || VideoBufferType(back) != c.t || c.t.String() != p.String() {
 			t.Errorf("%v: proto mapping %v %v %v", c.t, p, back, c.t.String())
 		}
 	}
-	if _, ok := VideoBufferType(0).Proto(); ok {
+	if _, ok := mediapb.BufferType(0); ok {
 		t.Error("the zero VideoBufferType maps to a protocol value")
 	}
-	if _, ok := VideoBufferTypeFromProto(pb.VideoBufferType(42)); ok {
+	if _, ok := mediapb.MediaBufferType(pb.VideoBufferType(42)); ok {
 		t.Error("unknown protocol value mapped")
 	}
 	if VideoBufferType(99).String() != "VideoBufferType(99)" {
@@ -90,8 +91,8 @@ func TestVideoValidate(t *testing.T) {
 		t.Error("Planes of an invalid frame")
 	}
 	for _, r := range []VideoRotation{Rotation0, Rotation90, Rotation180, Rotation270} {
-		p, ok := r.Proto()
-		if !ok || VideoRotationFromProto(p) != r {
+		p, ok := mediapb.Rotation(int(r))
+		if !ok || VideoRotation(mediapb.Degrees(p)) != r {
 			t.Errorf("rotation %d does not round-trip", r)
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build !cgo
 
-package ffi
+package engine
 
 // Without cgo the package still compiles, so pure-Go users of the module build everywhere;
 // every entry point that needs the native library returns ErrNoCgo.

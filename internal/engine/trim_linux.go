@@ -1,6 +1,6 @@
 //go:build cgo && linux
 
-package ffi
+package engine
 
 /*
 #include <malloc.h>

@@ -1,4 +1,4 @@
-package ffi
+package engine
 
 import (
 	_ "embed"
@@ -15,7 +15,7 @@ const SDKName = "go"
 const SDKVersion = "0.1.0"
 
 // PinnedVersion is the livekit-ffi version this module's protocol code was generated from
-// (ffi/version.env). A library reporting another version is refused.
+// (internal/engine/version.env). A library reporting another version is refused.
 func PinnedVersion() string { return pin("LIVEKIT_FFI_VERSION") }
 
 func pin(key string) string {

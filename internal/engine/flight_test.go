@@ -1,6 +1,6 @@
 //go:build cgo
 
-package ffi
+package engine
 
 import (
 	"errors"
