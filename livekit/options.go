@@ -2,6 +2,7 @@ package livekit
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -26,6 +27,7 @@ type config struct {
 	authRetry      bool
 	encryption     *EncryptionOptions
 	maxStreamBytes uint64
+	otherSDKs      string
 	textHandlers   map[string]func(*TextStreamReader, string)
 	byteHandlers   map[string]func(*ByteStreamReader, string)
 }
@@ -97,6 +99,22 @@ func WithEncryption(o EncryptionOptions) ConnectOption { return func(c *config) 
 // larger streams end with an error.
 func WithMaxDataStreamBytes(n uint64) ConnectOption { return func(c *config) { c.maxStreamBytes = n } }
 
+// WithOtherSDKs names other LiveKit SDKs in use in this client, with versions (e.g.
+// "agents-go:0.1.0"), for the server's analytics (ClientInfo.other_sdks). The agent package
+// sets it for the rooms of its jobs. Names are joined with commas.
+func WithOtherSDKs(sdks ...string) ConnectOption {
+	return func(c *config) {
+		for _, s := range sdks {
+			if s = strings.TrimSpace(s); s != "" {
+				if c.otherSDKs != "" {
+					c.otherSDKs += ","
+				}
+				c.otherSDKs += s
+			}
+		}
+	}
+}
+
 func newConfig(opts []ConnectOption) *config {
 	cfg := &config{authRetry: true}
 	for _, o := range opts {
@@ -125,6 +143,9 @@ func (c *config) roomOptions() *pb.RoomOptions {
 	}
 	if c.encryption != nil {
 		o.Encryption = c.encryption.proto()
+	}
+	if c.otherSDKs != "" {
+		o.OtherSdks = proto.String(c.otherSDKs)
 	}
 	if c.maxStreamBytes > 0 {
 		o.DataStream = &pb.RoomDataStreamOptions{MaxPayloadByteLength: proto.Uint64(c.maxStreamBytes)}

@@ -28,3 +28,13 @@ func TestEncryptionOptionsFillRequiredFields(t *testing.T) {
 		t.Fatal("options set without being asked for")
 	}
 }
+
+func TestOtherSDKsJoinedIntoRoomOptions(t *testing.T) {
+	o := newConfig([]ConnectOption{WithOtherSDKs("agents-go:0.1.0", " ", ""), WithOtherSDKs(" x:1 ")}).roomOptions()
+	if got := o.GetOtherSdks(); got != "agents-go:0.1.0,x:1" {
+		t.Errorf("other_sdks %q, want %q", got, "agents-go:0.1.0,x:1")
+	}
+	if o := newConfig(nil).roomOptions(); o.OtherSdks != nil {
+		t.Errorf("other_sdks set without the option: %q", o.GetOtherSdks())
+	}
+}

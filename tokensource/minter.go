@@ -138,6 +138,14 @@ func (m *Minter) MintWithGrant(identity string, grant VideoGrant) (string, error
 	return m.sign(m.claims(identity, &grant))
 }
 
+// MintWorkerToken returns the token an agent worker registers with: a video grant with only
+// agent set, which livekit-server requires on its /agent endpoint. It names no room and no
+// identity (a worker is not a participant; the server mints each job's participant token
+// itself).
+func (m *Minter) MintWorkerToken() (string, error) {
+	return m.sign(m.claims("", &VideoGrant{Agent: true}))
+}
+
 func (m *Minter) claims(identity string, grant *VideoGrant) *tokenClaims {
 	now := m.now().Truncate(time.Second)
 	return &tokenClaims{

@@ -163,3 +163,39 @@ func TestMinterErrors(t *testing.T) {
 		t.Error("Mint without identity")
 	}
 }
+
+func TestMinterWorkerToken(t *testing.T) {
+	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	m, err := NewMinter(testKey, testSecret, "ws://127.0.0.1:7880", WithTTL(time.Hour), WithMinterClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.MintWorkerToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return []byte(testSecret), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(func() time.Time { return now })); err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+	c, err := Parse(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Video == nil || !c.Video.Agent {
+		t.Fatalf("video grant %+v: want agent", c.Video)
+	}
+	// Only the agent grant: a worker token must not let its holder join or administer rooms.
+	if want := (VideoGrant{Agent: true}); !reflect.DeepEqual(*c.Video, want) {
+		t.Errorf("video grant %+v, want exactly %+v", *c.Video, want)
+	}
+	if c.Issuer != testKey || c.Identity != "" || c.RoomConfig != nil {
+		t.Errorf("issuer %q identity %q room config %+v", c.Issuer, c.Identity, c.RoomConfig)
+	}
+	if !c.ExpiresAt.Equal(now.Add(time.Hour)) || !c.NotBefore.Equal(now) {
+		t.Errorf("nbf %v exp %v", c.NotBefore, c.ExpiresAt)
+	}
+	if raw := payloadJSON(t, tok); raw["video"].(map[string]any)["agent"] != true {
+		t.Errorf("payload video claim %v: want agent true on the wire", raw["video"])
+	}
+}
