@@ -136,6 +136,9 @@ go run ./cmd/livekit-ffi download --all >/dev/null
 step "generated protocol matches the pinned schema (scripts/gen-proto.sh --check)"
 scripts/gen-proto.sh --check
 
+step "generated agent protocol matches the pinned livekit/protocol (scripts/gen-agent-proto.sh --check)"
+scripts/gen-agent-proto.sh --check
+
 step "livekit-server (scripts/install-livekit-server.sh)"
 out="$(scripts/install-livekit-server.sh)" || {
 	echo "test.sh: scripts/install-livekit-server.sh failed" >&2
