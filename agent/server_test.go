@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/livekit-ffi-go/sdk/agent"
-	"github.com/livekit-ffi-go/sdk/ffi"
 	"github.com/livekit-ffi-go/sdk/internal/devenv"
+	"github.com/livekit-ffi-go/sdk/internal/engine"
 	"github.com/livekit-ffi-go/sdk/internal/leakcheck"
 	"github.com/livekit-ffi-go/sdk/internal/lkserver"
 	"github.com/livekit-ffi-go/sdk/internal/testenv"
@@ -53,7 +53,7 @@ func run(m *testing.M) int {
 	}
 	code := m.Run()
 	env.Close()
-	c, _ := ffi.Default()
+	c, _ := engine.Default()
 	if n := c.OutstandingHandles(); n != 0 && code == 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: %d owned handles outstanding after the tests\n", n)
 		code = 1

@@ -16,7 +16,7 @@ import (
 const module = "github.com/livekit-ffi-go/sdk/"
 
 // public are the packages applications import, relative to the repository root.
-var public = []string{"ffi", "livekit", "livekit/media", "livekit/media/wav", "livekit/media/y4m", "tokensource"}
+var public = []string{"agent", "ffi", "livekit", "livekit/media", "livekit/media/wav", "livekit/media/y4m", "tokensource"}
 
 // exported walks the exported declarations of the package in dir (test files excluded) and
 // calls fn with each one's name and every package it names (by import path).
