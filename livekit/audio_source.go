@@ -2,17 +2,13 @@ package livekit
 
 import (
 	"context"
-	"fmt"
-	"iter"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/livekit-ffi-go/sdk/internal/engine"
-	"github.com/livekit-ffi-go/sdk/internal/mediapb"
 	"github.com/livekit-ffi-go/sdk/livekit/media"
 	pb "github.com/livekit-ffi-go/sdk/proto"
 )
@@ -67,33 +63,33 @@ type AudioSource struct {
 	rate     int
 	channels int
 	queue    time.Duration // 0: fast path
-
-	closed atomic.Bool
-	done   chan struct{} // closed by Close: wakes captures waiting for their turn
-	cap    *capturer
-
-	pmu        sync.Mutex
-	playoutEnd time.Time // when what was captured so far will have played
+	cap      *capturer
 }
 
-// capturer hands accepted frames to the library, one at a time, without allocating: a reused
-// request (its fields point at the variables here), a staging buffer and an engine.Flight. It
-// holds no reference to its AudioSource, so a source nobody closed can still be collected
-// (a cleanup then stops the capturer).
+// capturer is the one-deep pipeline between CaptureFrame and the library. It hands accepted
+// frames over one at a time, without allocating: a reused request (its fields point at the
+// variables here), a staging buffer and an engine.Flight. It holds no reference to its
+// AudioSource, so a source nobody closed can still be collected (a cleanup then stops it).
+//
+// Four primitives carry it: the turn, the work slot, the sending lock and one mutex for state.
 type capturer struct {
 	// turn holds one token from the moment a frame is accepted until the library has taken
-	// it (the library parks at most one capture per source and fails a second).
+	// it (the library parks at most one capture per source and fails a second). Whoever holds
+	// it owns the staging fields below. Close needs no channel of its own to wake captures
+	// waiting for the turn: stopping fails the parked frame, which gives the turn back.
 	turn chan struct{}
+	// work carries the accepted frame's sample count to run; one slot, kept free by the turn.
+	work chan int
 	// sending is held from acceptance until the frame's request is in the library, so that
-	// ClearBuffer cannot overtake a frame CaptureFrame already returned for.
+	// ClearBuffer cannot overtake a frame CaptureFrame already returned for, nor Close drop
+	// the handle under it.
 	sending sync.Mutex
-	work    chan int // the accepted frame's sample count; one slot (the turn guards it)
 
-	mu      sync.Mutex
-	stopped bool
-	failed  error // the library refused the last frame; the next call reports it
+	mu         sync.Mutex
+	stopped    bool      // Close (or the cleanup) ran: the source takes nothing more
+	failed     error     // the library refused the last frame; the next call reports it
+	playoutEnd time.Time // when what was captured so far will have played
 
-	// Owned by whoever holds the turn.
 	flight          *engine.Flight
 	asyncID, ptr    uint64
 	nch, srate, spc uint32
@@ -142,8 +138,7 @@ func NewAudioSource(opts AudioSourceOptions) (*AudioSource, error) {
 	if id == 0 {
 		return nil, &RequestError{Op: op, Message: "the library returned no source"}
 	}
-	s := &AudioSource{c: c, handle: c.Own(id, "audio source"), rate: rate, channels: ch, queue: q,
-		done: make(chan struct{})}
+	s := &AudioSource{c: c, handle: c.Own(id, "audio source"), rate: rate, channels: ch, queue: q}
 	cp := &capturer{turn: make(chan struct{}, 1), work: make(chan int, 1),
 		stage: make([]int16, rate/100*ch)}
 	req := &pb.CaptureAudioFrameRequest{SourceHandle: proto.Uint64(id), RequestAsyncId: &cp.asyncID,
@@ -155,11 +150,11 @@ func NewAudioSource(opts AudioSourceOptions) (*AudioSource, error) {
 	}
 	s.cap = cp
 	go cp.run()
-	runtime.AddCleanup(s, (*capturer).stop, cp)
+	runtime.AddCleanup(s, func(cp *capturer) { cp.stop() }, cp)
 	return s, nil
 }
 
-// run hands each accepted frame to the library and releases the turn once it is taken.
+// run hands each accepted frame to the library and gives the turn back once it is taken.
 func (cp *capturer) run() {
 	for n := range cp.work {
 		err := engine.SendPinned(cp.flight, cp.stage[:n], &cp.ptr)
@@ -179,13 +174,38 @@ func (cp *capturer) run() {
 	}
 }
 
-// submit hands the staged frame of n samples to run; the caller holds the turn.
-func (cp *capturer) submit(n int) bool {
+// acquire waits for the turn: until the library has taken the frame before. It fails if ctx
+// ends first or the source is stopped.
+func (cp *capturer) acquire(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return &RequestError{Op: op, Err: err}
+	}
+	select {
+	case cp.turn <- struct{}{}:
+	case <-ctx.Done():
+		return &RequestError{Op: op, Err: ctx.Err()}
+	}
+	if cp.isStopped() {
+		<-cp.turn
+		return &RequestError{Op: op, Err: ErrSourceClosed}
+	}
+	return nil
+}
+
+// submit hands the staged frame of n samples, d long, to run and puts it on the playout
+// clock; the caller holds the turn. It fails (and gives the turn back) if the source stopped.
+func (cp *capturer) submit(n int, d time.Duration) bool {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	if cp.stopped {
+		<-cp.turn
 		return false
 	}
+	now := time.Now()
+	if cp.playoutEnd.Before(now) {
+		cp.playoutEnd = now
+	}
+	cp.playoutEnd = cp.playoutEnd.Add(d)
 	cp.sending.Lock()
 	cp.work <- n // the turn keeps the slot free
 	return true
@@ -200,15 +220,24 @@ func (cp *capturer) takeFailure() error {
 	return err
 }
 
-// stop ends run and fails a capture parked in the library. It is idempotent.
-func (cp *capturer) stop() {
+func (cp *capturer) isStopped() bool {
 	cp.mu.Lock()
-	if !cp.stopped {
+	defer cp.mu.Unlock()
+	return cp.stopped
+}
+
+// stop ends run and fails a capture parked in the library, which gives its turn back to the
+// captures waiting for it. It reports whether this call stopped the capturer.
+func (cp *capturer) stop() bool {
+	cp.mu.Lock()
+	first := !cp.stopped
+	if first {
 		cp.stopped = true
 		close(cp.work)
 	}
 	cp.mu.Unlock()
 	cp.flight.Close()
+	return first
 }
 
 // checkFormat refuses rates and channel counts the engine was not built for.
@@ -246,10 +275,10 @@ func (s *AudioSource) CaptureFrame(ctx context.Context, f *media.AudioFrame) err
 	if err := s.check(op, f); err != nil {
 		return err
 	}
-	if err := s.acquire(ctx, op); err != nil {
+	cp := s.cap
+	if err := cp.acquire(ctx, op); err != nil {
 		return err
 	}
-	cp := s.cap
 	if err := cp.takeFailure(); err != nil {
 		<-cp.turn
 		return err
@@ -260,35 +289,7 @@ func (s *AudioSource) CaptureFrame(ctx context.Context, f *media.AudioFrame) err
 	}
 	copy(cp.stage[:n], f.Data)
 	cp.nch, cp.srate, cp.spc = uint32(f.NumChannels), uint32(f.SampleRate), uint32(f.SamplesPerChannel)
-	if !cp.submit(n) {
-		<-cp.turn
-		return &RequestError{Op: op, Err: ErrSourceClosed}
-	}
-	d := f.Duration()
-	now := time.Now()
-	s.pmu.Lock()
-	if s.playoutEnd.Before(now) {
-		s.playoutEnd = now
-	}
-	s.playoutEnd = s.playoutEnd.Add(d)
-	s.pmu.Unlock()
-	return nil
-}
-
-// acquire waits for the capture turn: until the library has taken the frame before.
-func (s *AudioSource) acquire(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return &RequestError{Op: op, Err: err}
-	}
-	select {
-	case s.cap.turn <- struct{}{}:
-	case <-ctx.Done():
-		return &RequestError{Op: op, Err: ctx.Err()}
-	case <-s.done:
-		return &RequestError{Op: op, Err: ErrSourceClosed}
-	}
-	if s.closed.Load() {
-		<-s.cap.turn
+	if !cp.submit(n, f.Duration()) {
 		return &RequestError{Op: op, Err: ErrSourceClosed}
 	}
 	return nil
@@ -304,7 +305,7 @@ func (s *AudioSource) Flush(ctx context.Context) error {
 	if s == nil {
 		return invalid(op, "nil source")
 	}
-	if err := s.acquire(ctx, op); err != nil {
+	if err := s.cap.acquire(ctx, op); err != nil {
 		return err
 	}
 	err := s.cap.takeFailure()
@@ -317,7 +318,7 @@ func (s *AudioSource) check(op string, f *media.AudioFrame) error {
 	if s == nil {
 		return invalid(op, "nil source")
 	}
-	if s.closed.Load() {
+	if s.cap.isStopped() {
 		return &RequestError{Op: op, Err: ErrSourceClosed}
 	}
 	if err := f.Validate(); err != nil {
@@ -336,9 +337,9 @@ func (s *AudioSource) check(op string, f *media.AudioFrame) error {
 // QueuedDuration estimates how much captured audio has not been played yet (computed in Go
 // from what was captured; the library does not report it).
 func (s *AudioSource) QueuedDuration() time.Duration {
-	s.pmu.Lock()
-	defer s.pmu.Unlock()
-	if d := time.Until(s.playoutEnd); d > 0 {
+	s.cap.mu.Lock()
+	defer s.cap.mu.Unlock()
+	if d := time.Until(s.cap.playoutEnd); d > 0 {
 		return d
 	}
 	return 0
@@ -374,18 +375,19 @@ func (s *AudioSource) WaitForPlayout(ctx context.Context) error {
 // matters.
 func (s *AudioSource) ClearBuffer() error {
 	const op = "clear audio buffer"
-	if s.closed.Load() {
+	cp := s.cap
+	if cp.isStopped() {
 		return &RequestError{Op: op, Err: ErrSourceClosed}
 	}
 	// Wait until the last accepted frame's request is in the library (microseconds).
-	s.cap.sending.Lock()
-	defer s.cap.sending.Unlock()
+	cp.sending.Lock()
+	defer cp.sending.Unlock()
 	if _, err := s.c.Request(&pb.ClearAudioBufferRequest{SourceHandle: proto.Uint64(s.handle.ID())}); err != nil {
 		return &RequestError{Op: op, Err: err}
 	}
-	s.pmu.Lock()
-	s.playoutEnd = time.Now()
-	s.pmu.Unlock()
+	cp.mu.Lock()
+	cp.playoutEnd = time.Now()
+	cp.mu.Unlock()
 	return nil
 }
 
@@ -393,13 +395,11 @@ func (s *AudioSource) ClearBuffer() error {
 // first to hear them). Tracks made from it keep their own reference to the engine's source
 // (and play silence); captures after Close fail with ErrSourceClosed. It is idempotent.
 func (s *AudioSource) Close() error {
-	if s == nil || !s.closed.CompareAndSwap(false, true) {
-		return nil
-	}
-	close(s.done)
 	// Stopping fails a capture parked in the library: it may never complete once the source
 	// is gone.
-	s.cap.stop()
+	if s == nil || !s.cap.stop() {
+		return nil
+	}
 	// A request on its way into the library reaches it before the handle goes.
 	//lint:ignore SA2001 the empty critical section waits for the send in progress
 	s.cap.sending.Lock()
@@ -423,12 +423,12 @@ func NewLocalAudioTrack(name string, src *AudioSource) (*LocalAudioTrack, error)
 	if src == nil {
 		return nil, invalid(op, "nil source")
 	}
-	if src.closed.Load() {
+	if src.cap.isStopped() {
 		return nil, &RequestError{Op: op, Err: ErrSourceClosed}
 	}
 	h, info, err := createLocalTrack(src.c, op, TrackKindAudio, &pb.CreateAudioTrackRequest{Name: proto.String(name), SourceHandle: proto.Uint64(src.handle.ID())})
 	if err != nil {
-		if src.closed.Load() {
+		if src.cap.isStopped() {
 			return nil, &RequestError{Op: op, Err: ErrSourceClosed}
 		}
 		return nil, err
@@ -445,221 +445,3 @@ func (t *LocalAudioTrack) Close() error {
 	t.release(ErrTrackEnded)
 	return nil
 }
-
-// DefaultAudioStreamCapacity is the AudioStream queue used when AudioStreamOptions.Capacity
-// is zero: 50 frames, 500 ms of 10 ms frames. A reader that falls further behind loses the
-// oldest frames (counted by Dropped) rather than hearing ever older audio.
-const DefaultAudioStreamCapacity = 50
-
-// AudioStreamOptions are the parameters of NewAudioStream. The zero value reads 48 kHz mono
-// in 10 ms frames.
-type AudioStreamOptions struct {
-	// SampleRate in Hz of the frames returned; 0 means 48000. The engine resamples.
-	SampleRate int
-	// NumChannels of the frames returned; 0 means 1. The engine remixes.
-	NumChannels int
-	// FrameSize is the duration of each frame, a multiple of 10 ms; 0 means 10 ms.
-	FrameSize time.Duration
-	// Capacity is how many frames wait for Recv before the oldest are dropped; 0 means
-	// DefaultAudioStreamCapacity.
-	Capacity int
-}
-
-func (o AudioStreamOptions) resolve(op string) (rate, ch int, frameMS uint32, capacity int, err error) {
-	rate, ch, capacity = o.SampleRate, o.NumChannels, o.Capacity
-	if rate == 0 {
-		rate = 48000
-	}
-	if ch == 0 {
-		ch = 1
-	}
-	if err = checkFormat(op, rate, ch); err != nil {
-		return
-	}
-	fs := o.FrameSize
-	if fs == 0 {
-		fs = 10 * time.Millisecond
-	}
-	if fs < 0 || fs > time.Second || fs%(10*time.Millisecond) != 0 {
-		err = invalid(op, "FrameSize %v is not a multiple of 10 ms up to 1s", o.FrameSize)
-		return
-	}
-	if capacity < 0 {
-		err = invalid(op, "negative Capacity %d", capacity)
-		return
-	}
-	if capacity == 0 {
-		capacity = DefaultAudioStreamCapacity
-	}
-	return rate, ch, uint32(fs / time.Millisecond), capacity, nil
-}
-
-// AudioStream receives PCM from a track (remote, or local for a loopback) or from a
-// participant's track of one source. Read it with Recv or Frames; Close it when done.
-//
-// A stream ends when what it reads goes away: Recv returns ErrTrackEnded after the track is
-// unsubscribed, unpublished or closed, ErrParticipantLeft when the participant leaves,
-// ErrClosed when the room closes, and ErrStreamClosed after Close; whether the engine or the
-// room notices first, the error is the same. (io.EOF only if the engine ends a stream in its
-// first moments, before NewAudioStream has returned.) Frames already queued are returned
-// first.
-type AudioStream struct {
-	s *mediaStream[*media.AudioFrame]
-}
-
-// NewAudioStream reads track, converted to the rate, channels and frame size opts ask for.
-func NewAudioStream(track Track, opts AudioStreamOptions) (*AudioStream, error) {
-	const op = "new audio stream"
-	var tb *trackBase
-	switch t := track.(type) {
-	case nil:
-		return nil, invalid(op, "nil track")
-	case *LocalAudioTrack:
-		if t != nil {
-			tb = &t.trackBase
-		}
-	case *RemoteAudioTrack:
-		if t != nil {
-			tb = &t.trackBase
-		}
-	default:
-		return nil, invalid(op, "%T is not an audio track", track)
-	}
-	if tb == nil || tb.handle == nil {
-		return nil, invalid(op, "nil track")
-	}
-	if err := endedErr(&tb.readers); err != nil {
-		return nil, err
-	}
-	rate, ch, fms, capacity, err := opts.resolve(op)
-	if err != nil {
-		return nil, err
-	}
-	c, err := engine.Default()
-	if err != nil {
-		return nil, &RequestError{Op: op, Err: err}
-	}
-	resp, err := c.Request(&pb.NewAudioStreamRequest{
-		TrackHandle: proto.Uint64(tb.handle.ID()),
-		Type:        pb.AudioStreamType_AUDIO_STREAM_NATIVE.Enum(),
-		SampleRate:  proto.Uint32(uint32(rate)), NumChannels: proto.Uint32(uint32(ch)), FrameSizeMs: proto.Uint32(fms),
-	})
-	if err != nil {
-		if ended := endedErr(&tb.readers); ended != nil {
-			return nil, ended
-		}
-		return nil, &RequestError{Op: op, Err: err}
-	}
-	return openAudioStream(c, op, resp.GetNewAudioStream().GetStream().GetHandle().GetId(), &tb.readers, capacity,
-		func() error { return ErrTrackEnded })
-}
-
-// NewAudioStreamFromParticipant reads p's track of the given source (SourceMicrophone, say),
-// whichever it is: the stream waits for the participant to publish one and follows it across
-// unsubscribe and resubscribe. It ends when the participant leaves.
-func NewAudioStreamFromParticipant(p *RemoteParticipant, source TrackSource, opts AudioStreamOptions) (*AudioStream, error) {
-	const op = "new audio stream from participant"
-	if p == nil {
-		return nil, invalid(op, "nil participant")
-	}
-	rate, ch, fms, capacity, err := opts.resolve(op)
-	if err != nil {
-		return nil, err
-	}
-	if err := endedErr(&p.readers); err != nil {
-		return nil, err
-	}
-	if p.r.isClosed() {
-		return nil, &RequestError{Op: op, Err: ErrClosed}
-	}
-	resp, err := p.r.c.Request(&pb.AudioStreamFromParticipantRequest{
-		ParticipantHandle: proto.Uint64(p.handle.ID()),
-		Type:              pb.AudioStreamType_AUDIO_STREAM_NATIVE.Enum(),
-		TrackSource:       pb.TrackSource(source).Enum(),
-		SampleRate:        proto.Uint32(uint32(rate)), NumChannels: proto.Uint32(uint32(ch)), FrameSizeMs: proto.Uint32(fms),
-	})
-	if err != nil {
-		if ended := endedErr(&p.readers); ended != nil {
-			return nil, ended
-		}
-		return nil, &RequestError{Op: op, Err: err}
-	}
-	return openAudioStream(p.r.c, op, resp.GetAudioStreamFromParticipant().GetStream().GetHandle().GetId(), &p.readers, capacity,
-		func() error {
-			if p.r.isClosed() {
-				return ErrClosed
-			}
-			return ErrParticipantLeft
-		})
-}
-
-// openAudioStream starts the stream the library created. The library's end of stream races
-// the room's own account of why (the track or participant went away): eos names the reason
-// the library ends such a stream for, so that Recv reports the same error whichever comes
-// first.
-func openAudioStream(c *engine.Client, op string, id uint64, from *readers, capacity int, eos func() error) (*AudioStream, error) {
-	if id == 0 {
-		return nil, &RequestError{Op: op, Message: "the library returned no stream"}
-	}
-	s, err := startStream(c, engine.AudioStreamEvents, c.Own(id, "audio stream"), from, capacity, rawAudio(c), decodeAudio(c), nil, eos)
-	if err != nil {
-		return nil, err
-	}
-	return &AudioStream{s: s}, nil
-}
-
-// decodeAudio copies each received frame out of library memory and drops its buffer at once,
-// on the dispatcher.
-func decodeAudio(c *engine.Client) decodeFunc[*media.AudioFrame] {
-	return func(ev *pb.FfiEvent) (*media.AudioFrame, bool, bool) {
-		ae := ev.GetAudioStreamEvent()
-		if ae.GetEos() != nil {
-			return nil, false, true
-		}
-		buf := ae.GetFrameReceived().GetFrame()
-		if buf == nil {
-			return nil, false, false
-		}
-		info := buf.GetInfo()
-		f := &media.AudioFrame{
-			Data:              mediapb.CopyAudio(info, nil),
-			SampleRate:        int(info.GetSampleRate()),
-			NumChannels:       int(info.GetNumChannels()),
-			SamplesPerChannel: int(info.GetSamplesPerChannel()),
-		}
-		if id := buf.GetHandle().GetId(); id != 0 {
-			c.DropHandle(id)
-		}
-		return f, len(f.Data) > 0, false
-	}
-}
-
-// Recv returns the next frame, waiting for one until ctx ends. After the stream ends it
-// returns why (see AudioStream).
-func (s *AudioStream) Recv(ctx context.Context) (*media.AudioFrame, error) {
-	if ctx == nil {
-		return nil, invalid("receive audio", "nil context")
-	}
-	return s.s.recv(ctx)
-}
-
-// Frames is Recv as a sequence for range loops. It stops at the end of the stream, yielding
-// the reason unless it is io.EOF, or when ctx ends, yielding ctx's error.
-func (s *AudioStream) Frames(ctx context.Context) iter.Seq2[*media.AudioFrame, error] {
-	return s.s.all(ctx)
-}
-
-// Dropped reports how many frames were dropped because the reader fell behind.
-func (s *AudioStream) Dropped() uint64 { return s.s.dropped() }
-
-// Err reports why the stream ended, or nil while it runs.
-func (s *AudioStream) Err() error { return s.s.ended() }
-
-// Close ends the stream and releases it in the engine. It is idempotent.
-func (s *AudioStream) Close() error {
-	s.s.close()
-	return nil
-}
-
-// String describes the stream for logs.
-func (s *AudioStream) String() string { return fmt.Sprintf("AudioStream(%d)", s.s.handle.ID()) }
