@@ -7,7 +7,7 @@
 // --url, --api-key and --api-secret default to $LIVEKIT_URL, $LIVEKIT_API_KEY and
 // $LIVEKIT_API_SECRET. With --agent-name the worker is dispatched explicitly (a token whose
 // room_config.agents names it, or the dispatch API); without, into every new room.
-// --health ADDR serves the worker's state on http://ADDR/healthz. SIGINT or SIGTERM drains:
+// --health ADDR serves the worker's state on http://ADDR/ (503 while not registered). SIGINT or SIGTERM drains:
 // no new jobs, running ones end within --drain-timeout; a second signal stops at once. Exit
 // codes: 0 stopped, 1 failure (the server refused the registration or stayed unreachable),
 // 2 usage.
